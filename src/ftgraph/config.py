@@ -1,0 +1,55 @@
+"""Settings of every ftgraph command: ``FTGRAPH_*`` environment variables, mirrored by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_store() -> Path:
+    """Store under the user's data directory, so a fresh laptop needs no configuration."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ftgraph" / "store"
+
+
+def default_root() -> Path:
+    """The checkout holding ``ontology/``, ``data/``, ``shapes/``, ``queries/``.
+
+    Walks up from the current directory; an installed wheel falls back to its bundled copy.
+    """
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "ontology").is_dir() and (candidate / "data").is_dir():
+            return candidate
+    bundled = Path(__file__).resolve().parent / "_bundled"
+    if (bundled / "ontology").is_dir():
+        return bundled
+    # Editable install: the package lives in <checkout>/src/ftgraph.
+    return Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """One place for configuration; every field is ``FTGRAPH_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="FTGRAPH_", extra="ignore")
+
+    root: Path = Field(default_factory=default_root)
+    store: Path = Field(default_factory=default_store)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    """Query worker processes (killable evaluation, see the endpoint design)."""
+    query_timeout: float = 30.0
+    """Seconds before a query is stopped; a request's ``timeout`` parameter can only lower it."""
+    max_query_bytes: int = 64 * 1024
+    """Larger query strings get HTTP 413."""
+    cors_origins: str = "*"
+    """Comma-separated allowed origins for CORS on reads; empty disables CORS."""
+    service_allow: str = ""
+    """Comma-separated SPARQL endpoint IRIs a query may call with SERVICE; empty forbids SERVICE."""
+    cache_max_age: int = 300
+    """Seconds clients and proxies may cache query answers (they only change with a rebuild)."""
+    log_level: str = "info"

@@ -1,0 +1,59 @@
+"""The IRIs ftgraph mints, in one place, so code, data, shapes and tests agree on them."""
+
+from __future__ import annotations
+
+BASE = "https://w3id.org/ftgraph/"
+"""Persistent namespace of everything ftgraph mints; a deployment maps it to its own host."""
+
+ONTOLOGY = BASE + "ontology"
+"""IRI of the OWL ontology itself."""
+
+FTG = BASE + "ontology/"
+"""Namespace of ontology terms (classes and properties): ``ftg:``."""
+
+ID = BASE + "id/"
+"""Namespace of entities: ``https://w3id.org/ftgraph/id/<kind>/<slug>``."""
+
+SOURCE = ID + "source/"
+"""Source documents; each one's IRI is also the name of the graph holding what it states."""
+
+CONCEPT = ID + "concept/"
+"""SKOS concepts (sectors, kinds of organisation, roles)."""
+
+GRAPH = BASE + "graph/"
+"""Namespace of the non-source named graphs."""
+
+ONTOLOGY_GRAPH = GRAPH + "ontology"
+"""Graph holding ``ontology/`` (OWL terms and SKOS concept schemes)."""
+
+META_GRAPH = GRAPH + "meta"
+"""Graph holding build metadata (dataset version, build time) and the VoID description."""
+
+DATASET = BASE + "dataset"
+"""IRI of the dataset as a whole (``void:Dataset``)."""
+
+SPARQL_ENDPOINT = BASE + "sparql"
+"""Persistent IRI of the SPARQL endpoint, as published in VoID."""
+
+PREFIXES: dict[str, str] = {
+    "ftg": FTG,
+    "ftgid": ID,
+    "src": SOURCE,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "http://schema.org/",
+    "time": "http://www.w3.org/2006/time#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "wgs": "http://www.w3.org/2003/01/geo/wgs84_pos#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "void": "http://rdfs.org/ns/void#",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+}
+"""Prefixes used everywhere (data files, queries, serializations)."""
