@@ -1,0 +1,187 @@
+"""``ftgraph`` console script: validate, build, query, serve.
+
+Exit codes: 0 ok; 1 the data does not conform to the shapes; 2 an input does not parse, the query is
+malformed, or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ftgraph import __version__
+from ftgraph.config import Settings
+from ftgraph.query import FORMATS
+from ftgraph.sources import InputError
+from ftgraph.store import BuildError
+
+EXIT_OK = 0
+EXIT_NONCONFORMING = 1
+EXIT_USAGE = 2
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """``FTGRAPH_*`` environment first, then only the flags actually given on the command line."""
+    fields = Settings.model_fields
+    overrides: dict[str, Any] = {
+        k: v for k, v in vars(args).items() if k in fields and v is not None
+    }
+    return Settings(**overrides)
+
+
+def _err(message: str) -> None:
+    print(f"ftgraph: {message}", file=sys.stderr)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Print one line per SHACL result and a summary; exit 1 on any violation."""
+    from ftgraph.validate import format_report, validate_root
+
+    settings = settings_from_args(args)
+    report = validate_root(settings.root, meta_shacl=args.meta_shacl)
+    print(format_report(report))
+    return EXIT_OK if report.conforms else EXIT_NONCONFORMING
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the store atomically; unchanged inputs are a no-op unless ``--force``."""
+    from ftgraph.store import build
+
+    settings = settings_from_args(args)
+    result = build(settings.root, settings.store, force=args.force)
+    info = result.info
+    if result.built:
+        print(
+            f"built {info.version[:12]}: {info.quads} quads in {info.graphs} graphs "
+            f"({result.seconds:.1f}s) -> {settings.store}"
+        )
+    else:
+        print(f"up to date: {info.version[:12]} ({info.quads} quads) at {settings.store}")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a query over the union default graph; results go to stdout unchanged."""
+    from ftgraph.query import QueryError, read_query, run_query
+    from ftgraph.store import ensure_built, open_read_only
+
+    settings = settings_from_args(args)
+    text = read_query(args.query, settings.root)
+    ensure_built(settings.root, settings.store)
+    store = open_read_only(settings.store)
+    out = sys.stdout.buffer
+    try:
+        run_query(store, text, out, args.format)
+        out.flush()
+    except QueryError as err:
+        _err(f"query: {err}")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Make sure a store exists, then hand over to the HTTP server."""
+    from ftgraph.server import serve
+    from ftgraph.store import ensure_built
+
+    settings = settings_from_args(args)
+    ensure_built(settings.root, settings.store)
+    serve(settings)
+    return EXIT_OK
+
+
+# --- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Flags default to None so only the ones given override ``FTGRAPH_*`` settings."""
+    parser = argparse.ArgumentParser(
+        prog="ftgraph",
+        description="Aix-Marseille French Tech knowledge graph: validate, build, query, serve.",
+    )
+    parser.add_argument("--version", action="version", version=f"ftgraph {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--root", type=Path, help="checkout holding ontology/ data/ shapes/ (FTGRAPH_ROOT)"
+    )
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", type=Path, help="store symlink path (FTGRAPH_STORE)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", parents=[common], help="check inputs against shapes/")
+    p.add_argument("--meta-shacl", action="store_true", help="also validate the shapes themselves")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("build", parents=[common, store], help="build the store atomically")
+    p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("query", parents=[common, store], help="run a SPARQL query")
+    p.add_argument("query", help="query text, a .rq file, a name in queries/, or - for stdin")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        help="json|csv|tsv|xml for SELECT/ASK (default json); ttl|nt|xml|jsonld for "
+        "CONSTRUCT/DESCRIBE (default ttl)",
+    )
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("serve", parents=[common, store], help="serve the SPARQL endpoint")
+    p.add_argument("--host", help="FTGRAPH_HOST")
+    p.add_argument("--port", type=int, help="FTGRAPH_PORT")
+    p.add_argument("--workers", type=int, help="query worker processes (FTGRAPH_WORKERS)")
+    p.add_argument("--query-timeout", type=float, help="seconds (FTGRAPH_QUERY_TIMEOUT)")
+    p.add_argument("--max-query-bytes", type=int, help="FTGRAPH_MAX_QUERY_BYTES")
+    p.add_argument("--cors-origins", help="comma-separated, empty disables (FTGRAPH_CORS_ORIGINS)")
+    p.add_argument("--service-allow", help="SERVICE endpoints allowed (FTGRAPH_SERVICE_ALLOW)")
+    p.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="FTGRAPH_LOG_LEVEL",
+    )
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except InputError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_USAGE
+    except BuildError as err:
+        # Any command that builds (build, query or serve on first use) reports the same way.
+        if err.report is None:
+            _err(f"build refused: {err}")
+            return EXIT_USAGE
+        from ftgraph.validate import format_report
+
+        print(format_report(err.report))
+        _err(f"build refused: {err}; the previous store (if any) is left unchanged")
+        return EXIT_NONCONFORMING
+    except ValidationError as err:
+        # A malformed FTGRAPH_* variable or flag value.
+        _err(f"invalid setting: {err}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""On-disk store: atomic versioned builds behind a symlink, and read-only access for readers."""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from ftgraph.namespaces import DATASET, META_GRAPH, PREFIXES
+
+if TYPE_CHECKING:
+    # Readers (endpoint workers, `ftgraph query`) never pay for rdflib; only builders do.
+    from ftgraph.sources import Inputs
+    from ftgraph.validate import ValidationReport
+
+BUILD_INFO_FILE = "ftgraph-build.json"
+"""Written last into a version directory; its presence marks a complete build."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What ``ftgraph-build.json`` records about the store a symlink points at."""
+
+    version: str
+    built_at: str
+    quads: int
+    graphs: int
+    path: Path
+    """Resolved version directory holding the store."""
+
+
+def read_build_info(store_path: Path) -> BuildInfo | None:
+    """Read the build record through the symlink; None when there is no complete store yet."""
+    info_file = Path(store_path) / BUILD_INFO_FILE
+    try:
+        raw: dict[str, Any] = json.loads(info_file.read_text(encoding="utf-8"))
+        return BuildInfo(
+            version=str(raw["version"]),
+            built_at=str(raw["built_at"]),
+            quads=int(raw["quads"]),
+            graphs=int(raw["graphs"]),
+            path=Path(store_path).resolve(),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        # Missing, dangling or unreadable record: treat as "no complete store".
+        return None
+
+
+def open_read_only(store_path: Path) -> ox.Store:
+    """Open the current version read-only, so any number of readers can share it with a builder."""
+    return ox.Store.read_only(str(Path(store_path).resolve()))
+
+
+# --- building --------------------------------------------------------------------------------
+
+
+class BuildError(Exception):
+    """The dataset cannot be built; the previous store is left as it was."""
+
+    def __init__(self, message: str, report: ValidationReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Outcome of :func:`build`: ``built`` is False when the store was already at this version."""
+
+    info: BuildInfo
+    built: bool
+    report: ValidationReport | None
+    seconds: float
+
+
+PAUSE_ENV = "FTGRAPH_TEST_PAUSE_BEFORE_SWAP"
+"""Test hook: seconds to sleep (after announcing it on stderr) between load and symlink swap."""
+
+KEEP_VERSIONS = 2
+
+
+def versions_dir(store_path: Path) -> Path:
+    """``<parent>/.<name>.versions``: version directories live next to the symlink."""
+    store_path = Path(store_path)
+    return store_path.parent / f".{store_path.name}.versions"
+
+
+def _current_target(store_path: Path) -> Path | None:
+    """Version directory the symlink points at, if any."""
+    if not store_path.is_symlink():
+        return None
+    return (store_path.parent / os.readlink(store_path)).resolve()
+
+
+@contextmanager
+def _lock(store_path: Path) -> Iterator[None]:
+    """One builder at a time per store; the OS drops the lock if the builder is killed."""
+    lock_file = store_path.parent / f".{store_path.name}.lock"
+    with open(lock_file, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_symlink(store_path: Path, target: Path) -> None:
+    """Point ``store_path`` at ``target`` in one rename: readers see the old or the new store."""
+    if store_path.exists() and not store_path.is_symlink():
+        raise BuildError(f"{store_path} exists and is not a symlink; move it away to build here")
+    tmp = store_path.parent / f".{store_path.name}.tmp-{os.getpid()}"
+    with suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(os.path.relpath(target, store_path.parent), tmp)
+    os.replace(tmp, store_path)
+    _fsync_dir(store_path.parent)
+
+
+def _prune(store_path: Path, keep: set[Path]) -> None:
+    """Drop version dirs other than the current and previous ones (including killed builds)."""
+    vdir = versions_dir(store_path)
+    if not vdir.is_dir():
+        return
+    for child in vdir.iterdir():
+        if child.resolve() not in keep and child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _meta_quads(version: str, built_at: str) -> list[ox.Quad]:
+    g = ox.NamedNode(META_GRAPH)
+    ds = ox.NamedNode(DATASET)
+    return [
+        ox.Quad(ds, ox.NamedNode(PREFIXES["owl"] + "versionInfo"), ox.Literal(version), g),
+        ox.Quad(
+            ds,
+            ox.NamedNode(PREFIXES["dcterms"] + "modified"),
+            ox.Literal(built_at, datatype=ox.NamedNode(PREFIXES["xsd"] + "dateTime")),
+            g,
+        ),
+    ]
+
+
+def _pause_for_tests() -> None:
+    raw = os.environ.get(PAUSE_ENV)
+    if not raw:
+        return
+    print(f"{PAUSE_ENV}: paused before swap", file=sys.stderr, flush=True)
+    time.sleep(float(raw))
+
+
+def union_default_graph(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The triples of ``quads`` once each, in the default graph.
+
+    Oxigraph's ``use_default_graph_as_union`` yields a triple once per graph holding it, while SPARQL's default
+    graph is a set (an RDF merge, as Fuseki's union graph is): materialising the union gives that for free.
+    """
+    seen = {(q.subject, q.predicate, q.object) for q in quads}
+    return [ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in seen]
+
+
+def _load(
+    version_path: Path, inputs: Inputs, derived: list[ox.Quad], version: str, built_at: str
+) -> BuildInfo:
+    """Fill a new store directory and record it; nothing outside ``version_path`` is touched."""
+    from ftgraph import void
+
+    store = ox.Store(str(version_path))
+    named = [*inputs.dataset_quads(), *derived]
+    store.bulk_extend(named)
+    store.bulk_extend(union_default_graph(named))
+    # The meta graph stays out of the default graph: VoID describes the data, not itself.
+    store.bulk_extend([*_meta_quads(version, built_at), *void.describe(store)])
+    store.flush()
+    store.optimize()
+    quads = len(store)
+    graphs = sum(1 for _ in store.named_graphs())
+    del store
+    gc.collect()
+    record = {"version": version, "built_at": built_at, "quads": quads, "graphs": graphs}
+    _write_json_atomically(version_path / BUILD_INFO_FILE, record)
+    return BuildInfo(version, built_at, quads, graphs, version_path.resolve())
+
+
+def build(root: Path, store_path: Path, *, force: bool = False) -> BuildResult:
+    """Validate, load into a fresh version dir, swap the symlink; a no-op for unchanged inputs.
+
+    Raises ``InputError`` (syntax, fact without source) or :class:`BuildError` (non-conforming
+    data); either way the store the symlink points at is untouched.
+    """
+    from ftgraph import derive
+    from ftgraph.sources import load_inputs
+    from ftgraph.validate import validate
+
+    started = time.monotonic()
+    store_path = Path(store_path).absolute()
+    inputs = load_inputs(Path(root))
+    current = read_build_info(store_path)
+    if current is not None and current.version == inputs.version and not force:
+        return BuildResult(current, False, None, time.monotonic() - started)
+
+    derived = derive.derive(
+        (q for f in inputs.ontology for q in f.quads), (q for f in inputs.data for q in f.quads)
+    )
+    report = validate(inputs, derived)
+    if not report.conforms:
+        raise BuildError("data does not conform to shapes/", report)
+
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(store_path):
+        current = read_build_info(store_path)
+        if current is not None and current.version == inputs.version and not force:
+            return BuildResult(current, False, report, time.monotonic() - started)
+        previous = _current_target(store_path)
+        now = datetime.now(UTC)
+        built_at = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+        vdir = versions_dir(store_path)
+        vdir.mkdir(parents=True, exist_ok=True)
+        version_path = vdir / f"{inputs.version[:12]}-{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
+        version_path.mkdir()
+        info = _load(version_path, inputs, derived, inputs.version, built_at)
+        _pause_for_tests()
+        _swap_symlink(store_path, version_path)
+        keep = {version_path.resolve()} | ({previous} if previous is not None else set())
+        _prune(store_path, keep)
+    return BuildResult(info, True, report, time.monotonic() - started)
+
+
+def ensure_built(root: Path, store_path: Path) -> BuildInfo:
+    """The current store's record, building it first when there is none (fresh machine)."""
+    info = read_build_info(store_path)
+    if info is not None:
+        return info
+    return build(root, store_path).info

@@ -1,0 +1,209 @@
+"""VoID description of the built dataset, computed by SPARQL on the freshly loaded store.
+
+Partitions and subsets get IRIs derived from what they describe (not blank nodes), so a link to
+``…/dataset/partition/class/ftg-Organisation`` stays valid from one build to the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+
+from ftgraph.namespaces import (
+    BASE,
+    DATASET,
+    ID,
+    META_GRAPH,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    SOURCE,
+    SPARQL_ENDPOINT,
+)
+
+VOID = PREFIXES["void"]
+DCTERMS = PREFIXES["dcterms"]
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+XSD_INTEGER = ox.NamedNode(PREFIXES["xsd"] + "integer")
+LICENSE = ox.NamedNode("https://creativecommons.org/licenses/by/4.0/")
+PARTITION = DATASET + "/partition/"
+SUBSET = DATASET + "/subset/"
+EXAMPLES = 3
+
+TITLE = {
+    "en": "Aix-Marseille French Tech knowledge graph",
+    "fr": "Graphe de connaissances de la French Tech Aix-Marseille",
+}
+DESCRIPTION = {
+    "en": "Organisations, people, programmes, labels and events of the Aix-Marseille French Tech "
+    "ecosystem, each fact attributed to the article that states it (one named graph per article).",
+    "fr": "Organisations, personnes, programmes, labels et événements de l'écosystème "
+    "French Tech Aix-Marseille ; chaque fait est rattaché à l'article qui l'énonce "
+    "(un graphe nommé par article).",
+}
+
+
+def _v(local: str) -> ox.NamedNode:
+    return ox.NamedNode(VOID + local)
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+
+def slug(iri: str) -> str:
+    """Readable, stable path segment for an IRI: ``ftg-Organisation``, else a short hash."""
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda pn: -len(pn[1])):
+        local = iri[len(ns) :]
+        if iri.startswith(ns) and re.fullmatch(r"[A-Za-z0-9_\-]+", local):
+            return f"{prefix}-{local}"
+    return "h" + hashlib.sha256(iri.encode()).hexdigest()[:16]
+
+
+def namespace_of(iri: str) -> str:
+    """Vocabulary namespace of a term: a known prefix, else up to the last ``#`` or ``/``."""
+    for ns in sorted(PREFIXES.values(), key=len, reverse=True):
+        if iri.startswith(ns):
+            return ns
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1] if cut > len("https://") else iri
+
+
+class _Stats:
+    """Runs the counting queries over every graph except the meta graph."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.graphs: list[ox.NamedNode] = sorted(
+            (
+                g
+                for g in store.named_graphs()
+                if isinstance(g, ox.NamedNode) and g.value != META_GRAPH
+            ),
+            key=lambda g: g.value,
+        )
+
+    def rows(self, query: str) -> Iterator[ox.QuerySolution]:
+        # The default graph is the materialised union (a set, unlike a list of graphs).
+        result = self.store.query(query)
+        assert isinstance(result, ox.QuerySolutions)
+        yield from result
+
+    def count(self, query: str) -> int:
+        for row in self.rows(query):
+            n = row["n"]
+            return int(n.value) if isinstance(n, ox.Literal) else 0
+        return 0
+
+
+def describe(store: ox.Store) -> list[ox.Quad]:
+    """VoID quads (in the meta graph) describing the union of the ontology and source graphs."""
+    st = _Stats(store)
+    g = ox.NamedNode(META_GRAPH)
+    ds = ox.NamedNode(DATASET)
+    out: list[ox.Quad] = []
+
+    def add(s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
+        out.append(ox.Quad(s, p, o, g))
+
+    add(ds, RDF_TYPE, _v("Dataset"))
+    for lang, text in TITLE.items():
+        add(ds, ox.NamedNode(DCTERMS + "title"), ox.Literal(text, language=lang))
+    for lang, text in DESCRIPTION.items():
+        add(ds, ox.NamedNode(DCTERMS + "description"), ox.Literal(text, language=lang))
+    add(ds, ox.NamedNode(DCTERMS + "license"), LICENSE)
+    add(ds, _v("sparqlEndpoint"), ox.NamedNode(SPARQL_ENDPOINT))
+    add(ds, _v("uriSpace"), ox.Literal(ID))
+    add(ds, _v("uriRegexPattern"), ox.Literal("^" + re.escape(ID)))
+
+    distinct = "SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {vars} WHERE {{ {where} }} }}"
+    in_id = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"))'
+    add(ds, _v("triples"), _int(st.count(distinct.format(vars="?s ?p ?o", where="?s ?p ?o"))))
+    add(ds, _v("entities"), _int(st.count(distinct.format(vars="?s", where=f"?s ?p ?o {in_id}"))))
+    add(ds, _v("distinctSubjects"), _int(st.count(distinct.format(vars="?s", where="?s ?p ?o"))))
+    add(ds, _v("distinctObjects"), _int(st.count(distinct.format(vars="?o", where="?s ?p ?o"))))
+    add(ds, _v("properties"), _int(st.count(distinct.format(vars="?p", where="?s ?p ?o"))))
+    add(ds, _v("classes"), _int(st.count(distinct.format(vars="?c", where="?s a ?c"))))
+
+    for row in st.rows(
+        "SELECT ?c (COUNT(*) AS ?n) (SUM(?in_id) AS ?entities) WHERE { "
+        "SELECT DISTINCT ?c ?s "
+        f'(IF(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"), 1, 0) AS ?in_id) '
+        "WHERE { ?s a ?c FILTER(isIRI(?c)) } } GROUP BY ?c ORDER BY ?c"
+    ):
+        c = row["c"]
+        assert isinstance(c, ox.NamedNode)
+        part = ox.NamedNode(PARTITION + "class/" + slug(c.value))
+        add(ds, _v("classPartition"), part)
+        add(part, _v("class"), c)
+        add(part, _v("entities"), _int(int(_lit(row["entities"]))))
+        add(part, _v("distinctSubjects"), _int(int(_lit(row["n"]))))
+
+    for row in st.rows(
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } "
+        "GROUP BY ?p ORDER BY ?p"
+    ):
+        p = row["p"]
+        assert isinstance(p, ox.NamedNode)
+        part = ox.NamedNode(PARTITION + "property/" + slug(p.value))
+        add(ds, _v("propertyPartition"), part)
+        add(part, _v("property"), p)
+        add(part, _v("triples"), _int(int(_lit(row["n"]))))
+
+    counts = store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    )
+    assert isinstance(counts, ox.QuerySolutions)
+    for row in counts:
+        graph = row["g"]
+        if not isinstance(graph, ox.NamedNode) or graph.value == META_GRAPH:
+            continue
+        if graph.value.startswith(SOURCE):
+            subset = ox.NamedNode(SUBSET + "source/" + graph.value[len(SOURCE) :])
+            add(subset, ox.NamedNode(DCTERMS + "source"), graph)
+        elif graph.value == ONTOLOGY_GRAPH:
+            subset = ox.NamedNode(SUBSET + "ontology")
+            add(
+                subset,
+                ox.NamedNode(DCTERMS + "title"),
+                ox.Literal("ftgraph ontology", language="en"),
+            )
+        else:
+            subset = ox.NamedNode(SUBSET + slug(graph.value))
+        add(ds, _v("subset"), subset)
+        add(subset, RDF_TYPE, _v("Dataset"))
+        add(subset, _v("triples"), _int(int(_lit(row["n"]))))
+
+    vocabularies: set[str] = set()
+    for row in st.rows("SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t } }"):
+        t = row["t"]
+        if isinstance(t, ox.NamedNode) and not t.value.startswith(BASE):
+            vocabularies.add(namespace_of(t.value))
+    for ns in sorted(vocabularies):
+        add(ds, _v("vocabulary"), ox.NamedNode(ns))
+
+    for iri in examples(st):
+        add(ds, _v("exampleResource"), iri)
+    return out
+
+
+def _lit(term: object) -> str:
+    return term.value if isinstance(term, ox.Literal) else "0"
+
+
+def examples(st: _Stats) -> list[ox.NamedNode]:
+    """A few entities to show: organisations first, then any typed entity."""
+    found: list[ox.NamedNode] = []
+    for prefix in (ID + "organisation/", ID):
+        for row in st.rows(
+            "SELECT DISTINCT ?s WHERE { ?s a ?c "
+            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{prefix}")) }} ORDER BY ?s LIMIT {EXAMPLES}'
+        ):
+            s = row["s"]
+            if isinstance(s, ox.NamedNode) and s not in found:
+                found.append(s)
+        if len(found) >= EXAMPLES:
+            break
+    return found[:EXAMPLES]
