@@ -1,0 +1,396 @@
+"""FastAPI app: thin routes over protocol parsing (protocol.py) and the worker pool (engine.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import StreamingResponse
+from starlette.types import Send
+
+from ftgraph import service_description as sdesc
+from ftgraph.config import Settings
+from ftgraph.engine import Engine, Execution, Job, QueryError, QueryTimeout
+from ftgraph.metrics import Metrics, MetricsMiddleware, log_query, query_hash
+from ftgraph.namespaces import META_GRAPH
+from ftgraph.protocol import (
+    ALL_FORMATS,
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Negotiated,
+    ProtocolError,
+    QueryRequest,
+    choose_format,
+    parse_query_request,
+)
+from ftgraph.security import ServiceRefused, analyze_query, check_services, parse_allowlist
+
+log = logging.getLogger("ftgraph.app")
+
+VOID_QUERY = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?o }} }}"
+"""The VoID description is whatever the build wrote into the meta graph."""
+
+
+@dataclass
+class Runtime:
+    """Everything a request needs, created once at startup."""
+
+    settings: Settings
+    engine: Engine
+    metrics: Metrics
+    store_path: Path
+    version: str
+    built_at: str | None
+    allow: frozenset[str]
+    graphs: list[str] = field(default_factory=list)
+
+
+def _store_identity(store: Path) -> tuple[Path, str, str | None]:
+    """Resolved version directory, dataset version and build time of the store to serve."""
+    from ftgraph.store import read_build_info
+
+    info = read_build_info(store)
+    if info is not None:
+        return info.path, info.version, info.built_at
+    resolved = store.resolve()
+    stamp = f"{resolved}:{resolved.stat().st_mtime_ns}"
+    return resolved, "unversioned-" + hashlib.sha256(stamp.encode()).hexdigest()[:12], None
+
+
+async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
+    """Start the worker pool on the store's current version and read the graph list."""
+    path, version, built_at = _store_identity(Path(settings.store))
+    engine = Engine(path, settings.workers, on_kill=metrics.worker_kills.inc)
+    await engine.start()
+    rt = Runtime(
+        settings=settings,
+        engine=engine,
+        metrics=metrics,
+        store_path=path,
+        version=version,
+        built_at=built_at,
+        allow=parse_allowlist(settings.service_allow),
+    )
+    json_idx = ALL_FORMATS.index(RESULT_FORMATS[0])
+    _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120.0)
+    rt.graphs = [b["g"]["value"] for b in json.loads(body)["results"]["bindings"]]
+    return rt
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """Dependency: the runtime the lifespan attached to the app (async: no threadpool hop)."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+# --------------------------------------------------------------------------------------------
+# Query answering (plain functions, the routes only call these)
+# --------------------------------------------------------------------------------------------
+
+
+def etag_for(rt: Runtime, req: QueryRequest) -> str:
+    """Weak ETag: same dataset version, query, dataset and formats give the same bytes."""
+    f = req.formats
+    key = "\0".join(
+        (
+            rt.version,
+            req.query,
+            "\1".join(req.default_graph_uris),
+            "\1".join(req.named_graph_uris),
+            f.results.name if f.results else "",
+            f.graph.name if f.graph else "",
+            req.base_iri or "",
+        )
+    )
+    return 'W/"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison of If-None-Match against our ETag (RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    ours = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+
+class QueryStream(StreamingResponse):
+    """Relays worker chunks; on a mid-stream timeout it writes a marker and drops the connection.
+
+    Leaving the chunked body unterminated is what tells a client the answer is incomplete.
+    """
+
+    def __init__(self, execution: Execution, headers: dict[str, str], done: Any) -> None:
+        async def never() -> AsyncIterator[bytes]:
+            yield b""
+
+        super().__init__(never(), headers=headers)
+        self.execution = execution
+        self.done = done
+
+    async def stream_response(self, send: Send) -> None:
+        ex = self.execution
+        status, note = 200, ""
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await send({"type": "http.response.body", "body": ex.head, "more_body": True})
+            async for chunk in ex.rest():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except QueryTimeout:
+            status, note = 503, "timeout"
+            marker = "\n\n# ftgraph: query stopped at its deadline; this answer is INCOMPLETE\n"
+            await send({"type": "http.response.body", "body": marker.encode(), "more_body": True})
+        except QueryError as e:
+            status, note = e.status, e.message
+            marker = (
+                f"\n\n# ftgraph: query failed mid-answer; this answer is INCOMPLETE: {e.message}\n"
+            )
+            await send({"type": "http.response.body", "body": marker.encode(), "more_body": True})
+        finally:
+            if status == 200 and not ex.finished:
+                status, note = 499, "client gone"
+            ex.close()
+            self.done(status, note, ex.nbytes)
+
+
+async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: float) -> Response:
+    """Evaluate a query on a worker and build the response (whole, or streamed if large)."""
+    m = rt.metrics
+    qhash = query_hash(req.query)
+
+    def done(status: int, note: str, nbytes: int, fmt: str = "") -> None:
+        duration = time.perf_counter() - started
+        m.active.dec()
+        m.query_latency.observe(duration)
+        if status == 503 and note == "timeout":
+            m.timeouts.inc()
+        log_query(
+            sha256=qhash,
+            method=method,
+            format=fmt or (execution.format.name if execution and execution.format else None),
+            bytes=nbytes,
+            duration_ms=round(duration * 1000, 2),
+            status=status,
+            **({"error": note} if note else {}),
+        )
+
+    execution: Execution | None = None
+    m.active.inc()
+    facts = analyze_query(req.query, req.base_iri)
+    try:
+        check_services(facts, rt.allow)
+    except ServiceRefused as e:
+        done(400, str(e), 0)
+        return _error(400, str(e))
+    f = req.formats
+    job = Job(
+        query=req.query,
+        default_graphs=req.default_graph_uris if req.has_dataset else None,
+        named_graphs=req.named_graph_uris if req.has_dataset else None,
+        union=not req.has_dataset and not facts.has_from,
+        results_format=ALL_FORMATS.index(f.results) if f.results else -1,
+        graph_format=ALL_FORMATS.index(f.graph) if f.graph else -1,
+        base_iri=req.base_iri,
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(0.0, req.timeout - (time.perf_counter() - started))
+    try:
+        execution = await rt.engine.execute(job, deadline)
+        await execution.start()
+    except QueryTimeout:
+        msg = f"Query timed out after {req.timeout:g} s and was stopped"
+        done(503, "timeout", 0)
+        return _error(503, msg)
+    except QueryError as e:
+        done(e.status, e.message, 0)
+        return _error(e.status, e.message)
+    assert execution.format is not None
+    headers = {
+        "Content-Type": execution.format.content_type,
+        "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
+        "ETag": etag_for(rt, req),
+        "Vary": "Accept",
+    }
+    if execution.complete:
+        done(200, "", execution.nbytes)
+        return Response(execution.head, headers=headers)
+    return QueryStream(execution, headers, done)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Request body, refusing (413) more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"Request body larger than {limit} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, f"Request body larger than {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def describe_service(rt: Runtime, request: Request) -> Response:
+    """Service Description, negotiated among the RDF formats."""
+    fmt = choose_format(request.headers.get("accept"), GRAPH_FORMATS)
+    if fmt is None:
+        return _error(406, "Service description available as " + _media_list(GRAPH_FORMATS))
+    endpoint = str(request.url.replace(query=None, fragment=None))
+    void_url = str(request.base_url) + ".well-known/void"
+    triples = sdesc.service_description(endpoint, void_url, rt.graphs, federated=bool(rt.allow))
+    return Response(
+        sdesc.serialize(triples, fmt),
+        headers={"Content-Type": fmt.content_type, "Vary": "Accept"},
+    )
+
+
+def _media_list(formats: tuple[Any, ...]) -> str:
+    return ", ".join(f.media_type for f in formats)
+
+
+def health(rt: Runtime) -> dict[str, Any]:
+    """Liveness and dataset identity for /health."""
+    return {
+        "status": "ok" if rt.engine.pids else "degraded",
+        "version": rt.version,
+        "built_at": rt.built_at,
+        "store": str(rt.store_path),
+        "workers": len(rt.engine.pids),
+        "busy": rt.engine.busy,
+        "worker_pids": rt.engine.pids,
+        "graphs": len(rt.graphs),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# App factory and routes
+# --------------------------------------------------------------------------------------------
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the endpoint app; the worker pool starts and stops with the app's lifespan."""
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await start_runtime(settings, metrics)
+        app.state.runtime = rt
+        log.info(
+            "serving store %s (version %s) with %d query workers",
+            rt.store_path,
+            rt.version,
+            rt.engine.size,
+        )
+        try:
+            yield
+        finally:
+            await rt.engine.close()
+
+    app = FastAPI(
+        title="ftgraph SPARQL endpoint",
+        summary="SPARQL 1.1 Protocol endpoint of the Aix-Marseille French Tech knowledge graph",
+        lifespan=lifespan,
+    )
+    body_limit = 3 * settings.max_query_bytes + 16 * 1024
+
+    @app.api_route("/sparql", methods=["GET", "POST", "HEAD"])
+    async def sparql(request: Request, rt: RuntimeDep) -> Response:
+        """SPARQL 1.1 query operation; a GET without a query returns the Service Description."""
+        started = time.perf_counter()
+        method = request.method
+        try:
+            body = await read_body(request, body_limit) if method == "POST" else b""
+            req = parse_query_request(
+                method,
+                request.url.query,
+                request.headers.get("content-type"),
+                body,
+                request.headers.get("accept"),
+                max_query_bytes=settings.max_query_bytes,
+                max_timeout=settings.query_timeout,
+                base_iri=str(request.url.replace(query=None, fragment=None)),
+            )
+        except ProtocolError as e:
+            return _error(e.status, e.message)
+        if req is None:
+            return describe_service(rt, request)
+        if method != "POST":
+            etag = etag_for(rt, req)
+            if etag_matches(request.headers.get("if-none-match"), etag):
+                return Response(
+                    status_code=304,
+                    headers={
+                        "ETag": etag,
+                        "Cache-Control": f"public, max-age={settings.cache_max_age}",
+                        "Vary": "Accept",
+                    },
+                )
+        return await answer_query(rt, req, method, started)
+
+    @app.options("/sparql")
+    async def sparql_options() -> Response:
+        """Methods the query endpoint answers (CORS preflights are handled by middleware)."""
+        return Response(status_code=204, headers={"Allow": "GET, POST, HEAD, OPTIONS"})
+
+    @app.api_route("/.well-known/void", methods=["GET", "HEAD"], name="void")
+    async def void(request: Request, rt: RuntimeDep) -> Response:
+        """VoID description of the dataset (from the build's meta graph), as negotiated RDF."""
+        fmt = choose_format(request.headers.get("accept"), GRAPH_FORMATS)
+        if fmt is None:
+            return _error(406, "VoID available as " + _media_list(GRAPH_FORMATS))
+        req = QueryRequest(
+            VOID_QUERY, timeout=settings.query_timeout, formats=Negotiated(None, fmt)
+        )
+        etag = etag_for(rt, req)
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return await answer_query(rt, req, request.method, time.perf_counter())
+
+    @app.get("/health")
+    async def health_route(rt: RuntimeDep) -> JSONResponse:
+        """Store open, dataset version and query workers."""
+        body = health(rt)
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+    @app.get("/metrics")
+    async def metrics_route() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Content-Type", "Cache-Control"],
+            max_age=3600,
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,508 @@
+"""Query evaluation in a pool of long-lived, killable worker processes.
+
+pyoxigraph cannot cancel a running query, so each query runs in a worker process that holds the
+store open read-only; a query past its deadline gets its worker SIGKILLed and replaced. Workers
+serialize results with pyoxigraph straight into a pipe in framed chunks, and the server relays
+those bytes to the client as they come: no answer is ever built as Python objects, and a slow
+client blocks the worker on a full pipe instead of filling memory.
+
+Wire format. Server to worker: 4-byte big-endian length + ``marshal`` of a :class:`Job` tuple.
+Worker to server: frames of 1 type byte + 4-byte big-endian length + payload, where the type is
+``R`` ready, ``C`` complete answer (format index byte + body), ``S`` start of a streamed answer
+(format index byte + first chunk), ``D`` more data, ``E`` end, ``X`` error (2-byte status +
+UTF-8 message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import marshal
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ftgraph.protocol import ALL_FORMATS, Format
+
+log = logging.getLogger("ftgraph.engine")
+
+FIRST_CHUNK = 16 * 1024
+"""Bytes buffered before the first frame: small answers travel whole, with a Content-Length."""
+CHUNK = 64 * 1024
+"""Bytes per later frame: few enough frames, small enough to stream smoothly."""
+STARTUP_TIMEOUT = 120.0
+"""Seconds a worker may take to open the store."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query evaluation, as sent to a worker."""
+
+    query: str
+    default_graphs: tuple[str, ...] | None
+    """Protocol dataset (None: the query's own FROM clauses, or the union default graph)."""
+    named_graphs: tuple[str, ...] | None
+    union: bool
+    """Use the union of all graphs as default graph (no protocol dataset, no FROM)."""
+    results_format: int
+    """Index into ALL_FORMATS for SELECT/ASK, -1 if none is acceptable."""
+    graph_format: int
+    """Index into ALL_FORMATS for CONSTRUCT/DESCRIBE, -1 if none is acceptable."""
+    base_iri: str | None = None
+    """Base for relative IRIs in the query: the endpoint URL, as the protocol suggests."""
+
+    def encode(self) -> bytes:
+        """Length-prefixed marshal frame: the cheapest safe encoding between trusted processes."""
+        payload = marshal.dumps(
+            (
+                self.query,
+                self.default_graphs,
+                self.named_graphs,
+                self.union,
+                self.results_format,
+                self.graph_format,
+                self.base_iri,
+            )
+        )
+        return len(payload).to_bytes(4, "big") + payload
+
+
+class QueryError(Exception):
+    """The query failed in the worker (syntax error, no acceptable format, evaluation error)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class QueryTimeout(Exception):
+    """The deadline passed: the worker was killed (or none became free in time)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Worker process side
+# --------------------------------------------------------------------------------------------
+
+
+def _frame(kind: bytes, payload: bytes = b"") -> bytes:
+    return kind + len(payload).to_bytes(4, "big") + payload
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+class _FrameWriter:
+    """File-like sink for pyoxigraph's serializers that ships framed chunks down the pipe."""
+
+    def __init__(self, fd: int, fmt: int) -> None:
+        self.fd = fd
+        self.fmt = fmt
+        self.buf = bytearray()
+        self.started = False
+
+    def write(self, data: bytes) -> int:
+        self.buf += data
+        if len(self.buf) >= (CHUNK if self.started else FIRST_CHUNK):
+            self._ship()
+        return len(data)
+
+    def flush(self) -> None:
+        """pyoxigraph flushes at the end; shipping is driven by size instead."""
+
+    def _ship(self) -> None:
+        if self.started:
+            _write_all(self.fd, _frame(b"D", bytes(self.buf)))
+        else:
+            _write_all(self.fd, _frame(b"S", bytes([self.fmt]) + self.buf))
+            self.started = True
+        self.buf.clear()
+
+    def finish(self) -> None:
+        if not self.started:
+            _write_all(self.fd, _frame(b"C", bytes([self.fmt]) + self.buf))
+            return
+        if self.buf:
+            _write_all(self.fd, _frame(b"D", bytes(self.buf)))
+        _write_all(self.fd, _frame(b"E"))
+
+
+def _error_frame(status: int, message: str) -> bytes:
+    return _frame(b"X", status.to_bytes(2, "big") + message.encode("utf-8", "replace"))
+
+
+def _run_job(
+    store: Any, job: tuple[Any, ...], out: int, *, union_materialised: bool = False
+) -> None:
+    """Evaluate one job and stream its serialization; errors become an ``X`` frame.
+
+    A store made by ``ftgraph build`` already holds the union (as a set) in its default graph; any other
+    store falls back to pyoxigraph's union flag, which repeats a triple once per graph holding it.
+    """
+    import pyoxigraph as ox
+
+    query, default_graphs, named_graphs, union, results_idx, graph_idx, base_iri = job
+    kwargs: dict[str, Any] = {"base_iri": base_iri}
+    if default_graphs is not None or named_graphs is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
+    elif union and not union_materialised:
+        kwargs["use_default_graph_as_union"] = True
+    try:
+        result = store.query(query, **kwargs)
+    except SyntaxError as e:
+        _write_all(out, _error_frame(400, f"Query parse error: {e}"))
+        return
+    except Exception as e:
+        _write_all(out, _error_frame(500, f"Query evaluation error: {e}"))
+        return
+    is_graph = isinstance(result, ox.QueryTriples)
+    idx = graph_idx if is_graph else results_idx
+    if idx < 0:
+        offered = ", ".join(
+            f.media_type for f in ALL_FORMATS if f.kind == ("graph" if is_graph else "results")
+        )
+        _write_all(out, _error_frame(406, f"No acceptable format; this query can return {offered}"))
+        return
+    fmt = ALL_FORMATS[idx]
+    target = (
+        getattr(ox.RdfFormat, _OX_RDF[fmt.name])
+        if is_graph
+        else getattr(ox.QueryResultsFormat, fmt.name.upper())
+    )
+    writer = _FrameWriter(out, idx)
+    try:
+        result.serialize(writer, target)
+    except BrokenPipeError:
+        raise
+    except Exception as e:
+        _write_all(out, _error_frame(500, f"Query evaluation error: {e}"))
+        return
+    writer.finish()
+
+
+_OX_RDF = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD"}
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = stream.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the server dies, so no query outlives it."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def worker_main(store_path: str) -> None:
+    """Worker entry point: open the store read-only, then evaluate jobs until stdin closes."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C goes to it
+    jobs = os.fdopen(os.dup(0), "rb", buffering=0)
+    out = os.dup(1)
+    # Keep stray prints off the result pipe.
+    os.dup2(2, 1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    import pyoxigraph as ox
+
+    from ftgraph.store import BUILD_INFO_FILE
+
+    store = ox.Store.read_only(store_path)
+    union_materialised = (Path(store_path) / BUILD_INFO_FILE).exists()
+    _write_all(out, _frame(b"R", str(os.getpid()).encode()))
+    try:
+        while True:
+            head = _read_exact(jobs, 4)
+            if head is None:
+                return
+            payload = _read_exact(jobs, int.from_bytes(head, "big"))
+            if payload is None:
+                return
+            _run_job(store, marshal.loads(payload), out, union_materialised=union_materialised)
+    except (BrokenPipeError, KeyboardInterrupt):
+        return
+
+
+# --------------------------------------------------------------------------------------------
+# Server side
+# --------------------------------------------------------------------------------------------
+
+
+class _Worker:
+    """Handle on one worker process and its two pipes."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        assert proc.stdout is not None and proc.stdin is not None
+        self.reader: asyncio.StreamReader = proc.stdout
+        self.writer: asyncio.StreamWriter = proc.stdin
+        self.killed = False
+        self.timed_out = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def kill(self) -> None:
+        if not self.killed:
+            self.killed = True
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+
+    def kill_for_timeout(self) -> None:
+        self.timed_out = True
+        self.kill()
+
+    async def read_frame(self) -> tuple[int, bytes]:
+        head = await self.reader.readexactly(5)
+        n = int.from_bytes(head[1:], "big")
+        return head[0], (await self.reader.readexactly(n) if n else b"")
+
+
+class Execution:
+    """One query running on one worker: first answer, then a stream of chunks."""
+
+    def __init__(self, engine: Engine, worker: _Worker, deadline: float) -> None:
+        self._engine = engine
+        self._worker = worker
+        self._watchdog = asyncio.get_running_loop().call_at(deadline, worker.kill_for_timeout)
+        self._done = False
+        self.format: Format | None = None
+        self.head = b""
+        """First chunk, or the whole answer when :attr:`complete`."""
+        self.complete = False
+        self.nbytes = 0
+
+    async def _frame(self) -> tuple[int, bytes]:
+        try:
+            return await self._worker.read_frame()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self._finish()
+            if self._worker.timed_out:
+                raise QueryTimeout() from None
+            raise QueryError(500, "Query worker died unexpectedly") from None
+
+    async def start(self) -> None:
+        """Wait for the first answer frame.
+
+        Raises:
+            QueryError: the worker refused or failed the query before producing output.
+            QueryTimeout: the deadline passed before any output.
+        """
+        kind, payload = await self._frame()
+        if kind == ord("X"):
+            self._finish()
+            raise QueryError(int.from_bytes(payload[:2], "big"), payload[2:].decode())
+        if kind not in (ord("C"), ord("S")):
+            self._worker.kill()
+            self._finish()
+            raise QueryError(500, f"Unexpected frame {kind!r} from query worker")
+        self.format = ALL_FORMATS[payload[0]]
+        self.head = payload[1:]
+        self.nbytes = len(self.head)
+        if kind == ord("C"):
+            self.complete = True
+            self._finish()
+
+    async def rest(self) -> AsyncIterator[bytes]:
+        """Chunks after :attr:`head`, until the end of the answer.
+
+        Raises:
+            QueryTimeout: the deadline passed mid-stream (the worker is already dead).
+            QueryError: evaluation failed mid-stream.
+        """
+        while not self._done:
+            kind, payload = await self._frame()
+            if kind == ord("D"):
+                self.nbytes += len(payload)
+                yield payload
+            elif kind == ord("E"):
+                self._finish()
+            elif kind == ord("X"):
+                self._finish()
+                raise QueryError(int.from_bytes(payload[:2], "big"), payload[2:].decode())
+            else:
+                self._worker.kill()
+                self._finish()
+                raise QueryError(500, f"Unexpected frame {kind!r} from query worker")
+
+    @property
+    def finished(self) -> bool:
+        """The worker is released: the answer ended, failed, or was abandoned."""
+        return self._done
+
+    def close(self) -> None:
+        """Abandon the query (client gone, HEAD...): a worker still busy is killed and replaced."""
+        if not self._done:
+            self._worker.kill()
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._watchdog.cancel()
+        self._engine._release(self._worker)
+
+
+class Engine:
+    """Fixed-size pool of query workers over one store version."""
+
+    def __init__(
+        self, store_path: Path, size: int, on_kill: Callable[[], None] | None = None
+    ) -> None:
+        self.store_path = Path(store_path)
+        self.size = max(1, size)
+        self._on_kill = on_kill
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[_Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self.kills = 0
+
+    async def start(self) -> None:
+        """Start every worker and wait until each has opened the store."""
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        for w in workers:
+            self._idle.put_nowait(w)
+
+    async def _spawn(self) -> _Worker:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ftgraph.engine",
+            str(self.store_path),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=2 * CHUNK,
+        )
+        worker = _Worker(proc)
+        self._all.add(worker)
+        try:
+            async with asyncio.timeout(STARTUP_TIMEOUT):
+                kind, _ = await worker.read_frame()
+        except (TimeoutError, asyncio.IncompleteReadError) as e:
+            worker.kill()
+            self._all.discard(worker)
+            raise RuntimeError(f"query worker failed to open store {self.store_path}") from e
+        if kind != ord("R"):
+            worker.kill()
+            self._all.discard(worker)
+            raise RuntimeError("query worker sent an unexpected greeting")
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.killed:
+            self.kills += 1
+            if self._on_kill is not None:
+                self._on_kill()
+            self._all.discard(worker)
+            if not self._closing:
+                task = asyncio.get_running_loop().create_task(self._replace(worker))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        elif not self._closing:
+            self._idle.put_nowait(worker)
+
+    async def _replace(self, dead: _Worker) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            await dead.proc.wait()
+        delay = 0.0
+        while not self._closing:
+            try:
+                worker = await self._spawn()
+            except (RuntimeError, OSError):
+                log.exception("could not start a query worker; retrying")
+                delay = min(5.0, delay * 2 or 0.2)
+                await asyncio.sleep(delay)
+                continue
+            if self._closing:
+                worker.kill()
+            else:
+                self._idle.put_nowait(worker)
+            return
+
+    async def execute(self, job: Job, deadline: float) -> Execution:
+        """Hand a job to a free worker; the deadline covers waiting, evaluating and streaming.
+
+        Raises:
+            QueryTimeout: no worker became free before the deadline.
+        """
+        try:
+            worker = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    worker = await self._idle.get()
+            except TimeoutError:
+                raise QueryTimeout() from None
+        frame = job.encode()
+        worker.writer.write(frame)
+        execution = Execution(self, worker, deadline)
+        if len(frame) > 32 * 1024:
+            try:
+                await worker.writer.drain()
+            except ConnectionError:
+                execution.close()
+                raise QueryError(500, "Query worker died unexpectedly") from None
+        return execution
+
+    async def fetch(self, job: Job, timeout: float) -> tuple[Format, bytes]:
+        """Whole answer of a small query (service description, VoID); not for user queries."""
+        loop = asyncio.get_running_loop()
+        execution = await self.execute(job, loop.time() + timeout)
+        try:
+            await execution.start()
+            parts = [execution.head]
+            async for chunk in execution.rest():
+                parts.append(chunk)
+        finally:
+            execution.close()
+        assert execution.format is not None
+        return execution.format, b"".join(parts)
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for /health and tests)."""
+        return sorted(w.pid for w in self._all if not w.killed)
+
+    @property
+    def busy(self) -> int:
+        """Workers evaluating a query right now."""
+        return len([w for w in self._all if not w.killed]) - self._idle.qsize()
+
+    async def close(self) -> None:
+        """Stop every worker: closing stdin ends idle ones, busy ones are killed."""
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        for w in list(self._all):
+            with contextlib.suppress(Exception):
+                w.writer.close()
+            w.kill()
+        for w in list(self._all):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(w.proc.wait(), 5)
+        self._all.clear()
+
+
+if __name__ == "__main__":
+    worker_main(sys.argv[1])

@@ -1,0 +1,381 @@
+"""SPARQL 1.1 Protocol request parsing and content negotiation, as plain functions.
+
+Nothing here touches HTTP objects or the store, so every protocol rule is testable on its own; the
+routes in ``app.py`` only pass method, parameters, headers and body in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+
+Kind = Literal["results", "graph"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One serialization the endpoint can produce."""
+
+    name: str
+    media_type: str
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    """Other media types a client may ask for to get this format."""
+    tokens: tuple[str, ...] = ()
+    """Values of the ``format``/``output``/``results`` parameters selecting it (SPARQLWrapper)."""
+    sd_iri: str = ""
+    """``http://www.w3.org/ns/formats/`` IRI, for ``sd:resultFormat``."""
+
+    @property
+    def content_type(self) -> str:
+        """Header value; text formats declare UTF-8 since SPARQL results are always UTF-8."""
+        if self.media_type.startswith("text/"):
+            return self.media_type + "; charset=utf-8"
+        return self.media_type
+
+
+_F = "http://www.w3.org/ns/formats/"
+
+RESULT_FORMATS: tuple[Format, ...] = (
+    Format(
+        "json",
+        "application/sparql-results+json",
+        "results",
+        ("application/json",),
+        ("json", "srj"),
+        _F + "SPARQL_Results_JSON",
+    ),
+    Format(
+        "xml",
+        "application/sparql-results+xml",
+        "results",
+        ("application/xml", "text/xml"),
+        ("xml", "srx"),
+        _F + "SPARQL_Results_XML",
+    ),
+    Format("csv", "text/csv", "results", (), ("csv",), _F + "SPARQL_Results_CSV"),
+    Format(
+        "tsv",
+        "text/tab-separated-values",
+        "results",
+        (),
+        ("tsv", "tab-separated-values"),
+        _F + "SPARQL_Results_TSV",
+    ),
+)
+"""SELECT/ASK formats, in server preference order."""
+
+GRAPH_FORMATS: tuple[Format, ...] = (
+    Format(
+        "turtle",
+        "text/turtle",
+        "graph",
+        ("application/x-turtle", "text/n3", "text/rdf+n3", "application/n3"),
+        ("turtle", "ttl", "n3"),
+        _F + "Turtle",
+    ),
+    Format(
+        "ntriples",
+        "application/n-triples",
+        "graph",
+        ("text/plain",),
+        ("nt", "ntriples", "n-triples"),
+        _F + "N-Triples",
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        "graph",
+        ("application/xml", "text/xml"),
+        ("xml", "rdf", "rdfxml", "rdf+xml", "rdf/xml", "rdf-xml"),
+        _F + "RDF_XML",
+    ),
+    Format(
+        "jsonld",
+        "application/ld+json",
+        "graph",
+        ("application/json",),
+        ("json", "json-ld", "jsonld"),
+        _F + "JSON-LD",
+    ),
+)
+"""CONSTRUCT/DESCRIBE (and Service Description, VoID) formats, in server preference order."""
+
+ALL_FORMATS: tuple[Format, ...] = RESULT_FORMATS + GRAPH_FORMATS
+"""Index space shared with the query workers (they report the chosen format by position)."""
+
+FORMAT_PARAMS = ("format", "output", "results")
+"""Parameters carrying a format token (SPARQLWrapper sends all three, rdflib ``output``)."""
+
+
+class ProtocolError(Exception):
+    """A request the protocol refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """Formats chosen for each kind of answer, before the query form is known."""
+
+    results: Format | None
+    graph: Format | None
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A parsed query operation, independent of how it arrived (GET, form POST, direct POST)."""
+
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    timeout: float = 30.0
+    formats: Negotiated = field(
+        default_factory=lambda: Negotiated(RESULT_FORMATS[0], GRAPH_FORMATS[0])
+    )
+    base_iri: str | None = None
+    """Base IRI for relative IRIs in the query (the endpoint URL)."""
+
+    @property
+    def has_dataset(self) -> bool:
+        """True when the protocol names the dataset, which then overrides FROM/FROM NAMED."""
+        return bool(self.default_graph_uris or self.named_graph_uris)
+
+
+@dataclass(frozen=True)
+class AcceptEntry:
+    """One media range of an Accept header."""
+
+    type: str
+    subtype: str
+    q: float
+    position: int
+
+
+def parse_accept(header: str | None) -> list[AcceptEntry]:
+    """Parse an Accept header into media ranges; a missing or empty header means ``*/*``.
+
+    >>> [(e.type, e.subtype, e.q) for e in parse_accept("text/csv;q=0.5, */*;q=0.1")]
+    [('text', 'csv', 0.5), ('*', '*', 0.1)]
+    """
+    if header is None or not header.strip():
+        return [AcceptEntry("*", "*", 1.0, 0)]
+    entries: list[AcceptEntry] = []
+    for position, item in enumerate(header.split(",")):
+        parts = item.split(";")
+        media = parts[0].strip().lower()
+        if not media:
+            continue
+        if media == "*":
+            media = "*/*"
+        main, _, sub = media.partition("/")
+        q = 1.0
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+                if not math.isfinite(q):
+                    q = 0.0
+                q = min(max(q, 0.0), 1.0)
+        entries.append(AcceptEntry(main, sub or "*", q, position))
+    return entries
+
+
+def _match(entries: list[AcceptEntry], media_type: str) -> tuple[float, int, int] | None:
+    """Quality, specificity and position of the most specific range matching ``media_type``."""
+    main, _, sub = media_type.partition("/")
+    best: tuple[float, int, int] | None = None
+    for e in entries:
+        if e.type == main and e.subtype == sub:
+            spec = 2
+        elif e.type == main and e.subtype == "*":
+            spec = 1
+        elif e.type == "*":
+            spec = 0
+        else:
+            continue
+        if best is None or spec > best[1] or (spec == best[1] and e.q > best[0]):
+            best = (e.q, spec, e.position)
+    return best
+
+
+def choose_format(accept: str | None, candidates: tuple[Format, ...]) -> Format | None:
+    """Best candidate for an Accept header (q-value, then specificity, then header order).
+
+    >>> choose_format("text/csv, application/sparql-results+json;q=0.9", RESULT_FORMATS).name
+    'csv'
+    >>> choose_format("text/html", RESULT_FORMATS) is None
+    True
+    """
+    entries = parse_accept(accept)
+    best: tuple[tuple[float, int, int, int, int], Format] | None = None
+    for order, fmt in enumerate(candidates):
+        for alias_rank, media in enumerate((fmt.media_type, *fmt.aliases)):
+            m = _match(entries, media)
+            if m is None or m[0] <= 0.0:
+                continue
+            # More specific ranges win, and at equal specificity a canonical type beats an
+            # alias; remaining ties go to the client's order, then to ours.
+            spec_rank = m[1] * 2 - (1 if alias_rank else 0)
+            key = (m[0], spec_rank, -m[2], -order, -alias_rank)
+            if best is None or key > best[0]:
+                best = (key, fmt)
+    return best[1] if best else None
+
+
+def format_from_token(token: str, candidates: tuple[Format, ...]) -> Format | None:
+    """Format named by a ``format``/``output``/``results`` value (a short name or a media type)."""
+    t = token.strip().lower()
+    for fmt in candidates:
+        if t in fmt.tokens or t == fmt.media_type or t in fmt.aliases:
+            return fmt
+    return None
+
+
+def negotiate(accept: str | None, params: list[tuple[str, str]]) -> Negotiated:
+    """Formats for results and for graphs; an explicit format parameter wins over Accept.
+
+    A format parameter that names nothing we produce for one kind leaves that kind without a
+    format (406 if the query turns out to be of that kind).
+    """
+    token = next((v for k, v in params if k in FORMAT_PARAMS and v.strip()), None)
+    if token is not None:
+        return Negotiated(
+            format_from_token(token, RESULT_FORMATS), format_from_token(token, GRAPH_FORMATS)
+        )
+    return Negotiated(choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS))
+
+
+def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Content-Type header into its lowercase media type and parameters."""
+    if not content_type:
+        return "", {}
+    parts = content_type.split(";")
+    params: dict[str, str] = {}
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        params[k.strip().lower()] = v.strip().strip('"').lower()
+    return parts[0].strip().lower(), params
+
+
+def _decode_utf8(body: bytes, charset: str | None) -> str:
+    """Decode a body the protocol requires to be UTF-8."""
+    if charset and charset not in ("utf-8", "utf8"):
+        raise ProtocolError(415, f"Unsupported charset {charset!r}: SPARQL requests must be UTF-8")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(400, f"Request body is not valid UTF-8: {e}") from None
+
+
+def _check_iris(uris: list[str], name: str) -> tuple[str, ...]:
+    """Reject dataset IRIs the store could not name, before any evaluation."""
+    for uri in uris:
+        try:
+            ox.NamedNode(uri)
+        except ValueError as e:
+            raise ProtocolError(400, f"Invalid {name} {uri!r}: {e}") from None
+    return tuple(uris)
+
+
+def parse_timeout(values: list[str], cap: float) -> float:
+    """Per-request deadline in seconds (Fuseki's ``timeout`` parameter), capped by the server's.
+
+    >>> parse_timeout(["2.5"], 30.0), parse_timeout(["90"], 30.0), parse_timeout([], 30.0)
+    (2.5, 30.0, 30.0)
+    """
+    if not values:
+        return cap
+    try:
+        t = float(values[-1])
+    except ValueError:
+        raise ProtocolError(400, f"Invalid timeout {values[-1]!r}: expected seconds") from None
+    if not math.isfinite(t) or t <= 0:
+        raise ProtocolError(400, f"Invalid timeout {values[-1]!r}: must be a positive number")
+    return min(t, cap)
+
+
+def parse_query_request(
+    method: str,
+    query_string: str,
+    content_type: str | None,
+    body: bytes,
+    accept: str | None,
+    *,
+    max_query_bytes: int,
+    max_timeout: float,
+    base_iri: str | None = None,
+) -> QueryRequest | None:
+    """Turn one HTTP request into a query operation; None means "no query": serve the description.
+
+    Raises:
+        ProtocolError: 400 (bad or multiple queries, updates), 413 (too large), 415 (body type).
+    """
+    params = parse_qsl(query_string, keep_blank_values=True)
+    query: str | None = None
+    if method in ("GET", "HEAD"):
+        pass
+    elif method == "POST":
+        media, ctparams = _media_type(content_type)
+        if media == "application/x-www-form-urlencoded":
+            text = _decode_utf8(body, ctparams.get("charset"))
+            params = params + parse_qsl(text, keep_blank_values=True)
+        elif media == "application/sparql-query":
+            query = _decode_utf8(body, ctparams.get("charset"))
+            if any(k == "query" for k, _ in params):
+                raise ProtocolError(400, "A direct POST must not also carry a 'query' parameter")
+        elif media == "application/sparql-update":
+            raise ProtocolError(400, "This endpoint is read-only: SPARQL Update is not supported")
+        elif not media:
+            raise ProtocolError(
+                415,
+                "Missing Content-Type: POST application/x-www-form-urlencoded "
+                "or application/sparql-query",
+            )
+        else:
+            raise ProtocolError(
+                415,
+                f"Unsupported Content-Type {media!r}: POST application/x-www-form-urlencoded "
+                "or application/sparql-query",
+            )
+    else:
+        raise ProtocolError(405, f"Method {method} not allowed")
+
+    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
+        raise ProtocolError(400, "This endpoint is read-only: SPARQL Update is not supported")
+    queries = [v for k, v in params if k == "query"]
+    if len(queries) > 1:
+        raise ProtocolError(400, "More than one 'query' parameter")
+    if query is None:
+        if not queries:
+            if method in ("GET", "HEAD"):
+                return None
+            raise ProtocolError(400, "Missing 'query' parameter")
+        query = queries[0]
+    if len(query.encode("utf-8")) > max_query_bytes:
+        raise ProtocolError(413, f"Query larger than {max_query_bytes} bytes")
+    if not query.strip():
+        raise ProtocolError(400, "Empty query")
+
+    return QueryRequest(
+        query=query,
+        default_graph_uris=_check_iris(
+            [v for k, v in params if k == "default-graph-uri"], "default-graph-uri"
+        ),
+        named_graph_uris=_check_iris(
+            [v for k, v in params if k == "named-graph-uri"], "named-graph-uri"
+        ),
+        timeout=parse_timeout([v for k, v in params if k == "timeout"], max_timeout),
+        formats=negotiate(accept, params),
+        base_iri=base_iri,
+    )
