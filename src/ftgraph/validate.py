@@ -106,19 +106,30 @@ def _line_starts(text: str) -> tuple[int, ...]:
 
 
 def locate(iri: str, files: Sequence[SourceFile]) -> str | None:
-    """``file:line`` of the first line of ``files`` spelling ``iri``, data files first."""
-    ordered = sorted(files, key=lambda f: (f.kind != "data", f.relpath))
-    for f in ordered:
-        text = f.text
-        pattern = "|".join(_candidates(iri, f.prefixes))
-        for m in re.finditer(pattern, text):
-            # Skip matches in comments (cheap check: '#' earlier on the line, outside <> and "").
+    """``file:line`` where ``iri`` is described: in data files first, its first line as a subject, else its
+    first mention; then the same in the other files. Lines in comments are skipped.
+    """
+    for group in (
+        [f for f in files if f.kind == "data"],
+        [f for f in files if f.kind != "data"],
+    ):
+        first_mention: str | None = None
+        for f in sorted(group, key=lambda f: f.relpath):
+            text = f.text
             starts = _line_starts(text)
-            line = _bisect(starts, m.start())
-            line_text = text[starts[line - 1] : m.start()]
-            if "#" in re.sub(r"<[^>]*>|\"[^\"]*\"", "", line_text):
-                continue
-            return f"{display_path(f.path)}:{line}"
+            pattern = "|".join(_candidates(iri, f.prefixes))
+            for m in re.finditer(pattern, text):
+                line = _bisect(starts, m.start())
+                before = text[starts[line - 1] : m.start()]
+                # Skip matches in comments (cheap check: '#' earlier on the line, outside <> and "").
+                if "#" in re.sub(r"<[^>]*>|\"[^\"]*\"", "", before):
+                    continue
+                where = f"{display_path(f.path)}:{line}"
+                if before == "":
+                    return where
+                first_mention = first_mention or where
+        if first_mention:
+            return first_mention
     return None
 
 
