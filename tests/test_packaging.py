@@ -19,7 +19,6 @@ def test_wheel_bundles_ontology_data_shapes_queries(tmp_path: Path) -> None:
             "wheel",
             "--quiet",
             "--no-deps",
-            "--no-build-isolation",
             "-w",
             str(tmp_path),
             str(ROOT),
