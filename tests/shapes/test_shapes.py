@@ -73,24 +73,10 @@ FIXTURE_CLASSES = {
 ANY_BLANK = "_:"
 NO_PATH = "-"
 
-KNOWN_DEFECTS: dict[str, str] = {
-    "ftgsh:EventShape": "two sh:message on the node shape: IRI-pattern and date-or-note results carry both",
-    "ftgsh:MembershipShape": "two sh:message on the node shape: IRI-pattern and date-or-note results carry both",
-    "ftgsh:ObservationShape": "two sh:message on the node shape, plus its IRI message added to SPARQL results",
-    "ftgsh:SourceDocumentShape": "two sh:message on the node shape: IRI-pattern and sh:xone results carry both",
-    "ftgsh:ConceptShape": "node-shape sh:message (IRI rule) is added to its SPARQL results by pyshacl",
-    "ftgsh:LabelApplicationShape": "node-shape sh:message (IRI rule) is added to its SPARQL results by pyshacl",
-    "ftgsh:PersonShape": "node-shape sh:message (IRI rule) is added to its SPARQL results by pyshacl",
-    "ftgsh:PlaceShape": "node-shape sh:message (IRI rule) is added to its SPARQL results by pyshacl",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 """Node shapes whose results carry a message about another rule; one line each, reported to the lead."""
 
-FIXTURE_DEFECTS: dict[str, str] = {
-    "membership-attested-on-by-two-sources": "shapes/membership.ttl: sh:maxCount 1 on ftg:attestedOn rejects a "
-    "role that two articles attest on two dates",
-    "place-type-both-site-and-territory": "shapes/place.ttl: ftgsh:SiteOrTerritoryShape uses sh:or, so a place "
-    "typed both ftg:Site and ftg:Territory passes (sh:xone says 'either … or')",
-}
+FIXTURE_DEFECTS: dict[str, str] = {}
 """Fixtures that show a defect of ``shapes/`` (strict xfail until the shape is fixed); one line each."""
 
 
