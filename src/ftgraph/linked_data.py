@@ -1,0 +1,959 @@
+"""Dereferenceable IRIs ("Cool URIs for the Semantic Web", 303 flavour) and their descriptions.
+
+The data's IRIs stay in the persistent namespace ``https://w3id.org/ftgraph/`` whatever host serves
+them; this module maps request paths under it. A *thing* (``/id/<kind>/<slug>``,
+``/ontology/<Term>``) answers ``303 See Other`` to its *document* (``/doc/id/…``,
+``/doc/ontology/…``), and the document negotiates between an HTML page and RDF.
+
+A description is every quad with the resource as subject or object, in every graph but the meta
+graph, so each statement keeps the article that states it (an article's IRI names its graph).
+Dataset formats (TriG, N-Quads, JSON-LD) carry those graphs as they are; triple formats (Turtle,
+N-Triples, RDF/XML) get the merged triples plus a provenance block: ``<doc> prov:wasDerivedFrom
+<article>`` per article and one ``rdf:Statement`` reification per statement with ``dcterms:source``
+naming each article that states it. Labels of every IRI the resource links to come along, so a
+client can show names without further requests.
+
+Evaluation happens in-process on the store opened read-only once per app: descriptions are
+bounded by one resource's neighbourhood, and binding the IRI through pyoxigraph ``substitutions``
+(never by pasting it into SPARQL text) keeps request paths out of the query language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp
+
+from ftgraph import html as h
+from ftgraph.config import Settings
+from ftgraph.derive import Alignment, _consequences, alignment
+from ftgraph.namespaces import (
+    BASE,
+    CONCEPT,
+    FTG,
+    GRAPH,
+    ID,
+    META_GRAPH,
+    ONTOLOGY,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    SOURCE,
+)
+from ftgraph.protocol import Format, choose_format, format_from_token
+from ftgraph.store import open_read_only
+
+log = logging.getLogger("ftgraph.linked_data")
+
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+RDFS_LABEL = ox.NamedNode(h.RDFS_LABEL)
+SKOS_PREF_LABEL = ox.NamedNode(h.SKOS_PREF_LABEL)
+SKOS_ALT_LABEL = ox.NamedNode(PREFIXES["skos"] + "altLabel")
+DCT_TITLE = ox.NamedNode(h.DCT_TITLE)
+DCT_DATE = ox.NamedNode(PREFIXES["dcterms"] + "date")
+DCT_SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
+IS_REFERENCED_BY = ox.NamedNode(PREFIXES["dcterms"] + "isReferencedBy")
+PROV_DERIVED = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
+FOAF_DOCUMENT = ox.NamedNode(PREFIXES["foaf"] + "Document")
+FOAF_PRIMARY_TOPIC = ox.NamedNode(PREFIXES["foaf"] + "primaryTopic")
+RDF_STATEMENT = ox.NamedNode(PREFIXES["rdf"] + "Statement")
+RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
+RDF_PREDICATE = ox.NamedNode(PREFIXES["rdf"] + "predicate")
+RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
+META = ox.NamedNode(META_GRAPH)
+ONTOLOGY_GRAPH_NODE = ox.NamedNode(ONTOLOGY_GRAPH)
+
+THIS = ox.Variable("this")
+DESCRIBE_QUERY = f"""
+SELECT ?this ?s ?p ?o ?g WHERE {{
+  {{ GRAPH ?g {{ ?this ?p ?o }} BIND (?this AS ?s) }}
+  UNION
+  {{ GRAPH ?g {{ ?s ?p ?this }} BIND (?this AS ?o) }}
+  FILTER (?g != <{META_GRAPH}>)
+}}"""
+"""Every statement about ``?this`` in both directions with its graph; ``?this`` is bound by
+``substitutions``, never spliced in (SEP-0007 needs it projected, hence ``SELECT ?this``)."""
+
+HTML_LIST_CAP = 60
+"""Values shown per property on a page; a class has one incoming ``rdf:type`` per instance."""
+
+DOC_FORMATS: tuple[Format, ...] = (
+    Format("html", "text/html", "graph", ("application/xhtml+xml",), ("html", "htm")),
+    Format("turtle", "text/turtle", "graph", ("application/x-turtle",), ("ttl", "turtle")),
+    Format(
+        "jsonld",
+        "application/ld+json",
+        "graph",
+        ("application/json",),
+        ("jsonld", "json-ld", "json"),
+    ),
+    Format(
+        "ntriples",
+        "application/n-triples",
+        "graph",
+        ("text/plain",),
+        ("nt", "ntriples", "n-triples"),
+    ),
+    Format("rdfxml", "application/rdf+xml", "graph", (), ("rdf", "rdfxml", "rdf+xml", "xml")),
+    Format("trig", "application/trig", "graph", (), ("trig",)),
+    Format("nquads", "application/n-quads", "graph", (), ("nq", "nquads", "n-quads")),
+)
+"""What a document can be, in server preference order: HTML first, so ``*/*`` (curl, a browser
+without preferences) gets the page; RDF clients name their type. ``kind`` is unused here."""
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+FORMAT_LABELS = {
+    "turtle": "Turtle",
+    "jsonld": "JSON-LD",
+    "ntriples": "N-Triples",
+    "rdfxml": "RDF/XML",
+    "trig": "TriG",
+    "nquads": "N-Quads",
+}
+_TOKENS = {"turtle": "ttl", "jsonld": "jsonld", "ntriples": "nt", "rdfxml": "rdf"}
+"""Short ``?format=`` value advertised for each format (all its tokens are accepted)."""
+
+
+# --------------------------------------------------------------------------------------------
+# The read-only store, once per app
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReadOnlyData:
+    """The store the pages and the named-query API read, with what never changes for its version."""
+
+    store: ox.Store
+    version: str
+    alignment: Alignment
+    cache: dict[str, str] = field(default_factory=dict)
+    """Rendered pages that depend on the store only (the ontology page), by key."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_open_lock = threading.Lock()
+
+
+def read_only_data(app: Any, settings: Settings | None = None) -> ReadOnlyData:
+    """The app's read-only store, opened on first use and kept for the app's life.
+
+    It opens the very version directory the query workers opened (``runtime.store_path``), so
+    pages, API answers and ``/sparql`` agree even if a rebuild swaps the symlink meanwhile.
+    """
+    state = app.state
+    data: ReadOnlyData | None = getattr(state, "read_only_data", None)
+    if data is not None:
+        return data
+    with _open_lock:
+        existing: ReadOnlyData | None = getattr(state, "read_only_data", None)
+        if existing is not None:
+            return existing
+        runtime = getattr(state, "runtime", None)
+        if runtime is not None:
+            path, version = Path(runtime.store_path), str(runtime.version)
+        else:
+            cfg = settings or Settings()
+            path, version = Path(cfg.store).resolve(), "unversioned"
+        store = open_read_only(path)
+        align = alignment(store.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH_NODE))
+        data = ReadOnlyData(store, version, align)
+        state.read_only_data = data
+        log.info("linked data: store %s opened read-only", path)
+        return data
+
+
+def store_lifespan(settings: Settings) -> Callable[[Any], Any]:
+    """Router lifespan: open the store at startup (after the app's own lifespan set up runtime)."""
+
+    @asynccontextmanager
+    async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
+        read_only_data(app, settings)
+        yield
+
+    return lifespan
+
+
+# --------------------------------------------------------------------------------------------
+# IRIs and paths
+# --------------------------------------------------------------------------------------------
+
+
+def iri_for_path(kind: str, rest: str) -> ox.NamedNode | None:
+    """The persistent IRI a request path names (``kind`` is ``id`` or ``ontology``), if valid.
+
+    >>> iri_for_path("id", "organisation/voyage-prive").value
+    'https://w3id.org/ftgraph/id/organisation/voyage-prive'
+    >>> iri_for_path("id", "a b") is None
+    True
+    """
+    if not rest or rest.startswith("/"):
+        return None
+    try:
+        return ox.NamedNode(BASE + kind + "/" + rest)
+    except ValueError:
+        return None
+
+
+def doc_iri(iri: str) -> str:
+    """Persistent IRI of the document about ``iri`` (``…/id/x`` → ``…/doc/id/x``)."""
+    return BASE + "doc/" + iri[len(BASE) :]
+
+
+def doc_path(iri: str, root: str = "") -> str:
+    """Server-relative path of the document about one of our IRIs."""
+    return root + "/doc/" + quote(iri[len(BASE) :], safe="/:@!$&'()*+,;=-._~%")
+
+
+# --------------------------------------------------------------------------------------------
+# Descriptions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Description:
+    """What the graph says about one IRI, with the graph (source) of every statement."""
+
+    iri: ox.NamedNode
+    quads: tuple[ox.Quad, ...]
+    """The resource's own statements in both directions, plus the statements about blank nodes
+    it points to, each in the graph that holds it."""
+    context: tuple[ox.Quad, ...]
+    """Labels of the IRIs it links to, titles and dates of its source articles."""
+    derived: frozenset[ox.Quad] = frozenset()
+    """Quads of :attr:`quads` entailed at build time by the alignment (superclasses, superproperties)."""
+
+    @property
+    def sources(self) -> list[ox.NamedNode]:
+        """Graphs stating something about the resource (articles, the ontology), sorted."""
+        graphs = {q.graph_name for q in self.quads if isinstance(q.graph_name, ox.NamedNode)}
+        return sorted(graphs, key=lambda g: g.value)
+
+
+def _sort_key(q: ox.Quad) -> tuple[str, str, str, str]:
+    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+
+
+def exists(store: ox.Store, node: ox.NamedNode) -> bool:
+    """True when some graph other than the meta graph mentions ``node`` (cheap pattern lookups)."""
+    for q in store.quads_for_pattern(node, None, None, None):
+        if q.graph_name != META:
+            return True
+    return any(q.graph_name != META for q in store.quads_for_pattern(None, None, node, None))
+
+
+def derived_quads(quads: Iterable[ox.Quad], align: Alignment) -> frozenset[ox.Quad]:
+    """Quads another quad of the same graph entails in one step (the build's alignment rules).
+
+    A pair entailing each other (equivalent properties, inverses) stays curated: neither side
+    can be told to be the premise.
+    """
+    present = set(quads)
+    entailed_by: dict[ox.Quad, set[ox.Quad]] = {}
+    for q in present:
+        for c in _consequences(q, align):
+            if c in present and c != q:
+                entailed_by.setdefault(c, set()).add(q)
+    derived: set[ox.Quad] = set()
+    for c, premises in entailed_by.items():
+        if any(c not in entailed_by.get(p, set()) for p in premises):
+            derived.add(c)
+    return frozenset(derived)
+
+
+def _bnode_closure(store: ox.Store, quads: set[ox.Quad]) -> None:
+    """Add the statements about blank nodes the description reaches (in the same graph)."""
+    todo = [q for q in quads if isinstance(q.object, ox.BlankNode)]
+    seen: set[ox.BlankNode] = set()
+    while todo:
+        q = todo.pop()
+        b = q.object
+        if not isinstance(b, ox.BlankNode) or b in seen:
+            continue
+        seen.add(b)
+        for more in store.quads_for_pattern(b, None, None, q.graph_name):
+            if more not in quads:
+                quads.add(more)
+                todo.append(more)
+
+
+def describe(store: ox.Store, iri: ox.NamedNode, align: Alignment) -> Description | None:
+    """Everything about ``iri`` (None if the graph never mentions it), with its context."""
+    own: set[ox.Quad] = set()
+    result = store.query(DESCRIBE_QUERY, substitutions={THIS: iri})
+    assert isinstance(result, ox.QuerySolutions)
+    for row in result:
+        s, p, o, g = row["s"], row["p"], row["o"], row["g"]
+        if isinstance(p, ox.NamedNode) and isinstance(g, ox.NamedNode | ox.BlankNode):
+            assert isinstance(s, ox.NamedNode | ox.BlankNode) and o is not None
+            own.add(ox.Quad(s, p, o, g))
+    if not own:
+        return None
+    _bnode_closure(store, own)
+    context = _context(store, iri, own)
+    return Description(
+        iri,
+        tuple(sorted(own, key=_sort_key)),
+        tuple(sorted(context - own, key=_sort_key)),
+        derived_quads(own, align),
+    )
+
+
+def _context(store: ox.Store, iri: ox.NamedNode, own: set[ox.Quad]) -> set[ox.Quad]:
+    """Labels of linked IRIs (predicates included) and titles/dates of the source articles."""
+    linked: set[ox.NamedNode] = {iri}
+    graphs: set[ox.NamedNode] = set()
+    for q in own:
+        linked.add(q.predicate)
+        for t in (q.subject, q.object):
+            if isinstance(t, ox.NamedNode):
+                linked.add(t)
+        if isinstance(q.graph_name, ox.NamedNode):
+            graphs.add(q.graph_name)
+    out: set[ox.Quad] = set()
+    for node in linked | graphs:
+        for p in (RDFS_LABEL, SKOS_PREF_LABEL):
+            out.update(_named(store.quads_for_pattern(node, p, None, None)))
+    for g in graphs:
+        if g.value.startswith(SOURCE):
+            for p in (DCT_TITLE, DCT_DATE):
+                out.update(_named(store.quads_for_pattern(g, p, None, g)))
+    return out
+
+
+def _named(quads: Iterable[ox.Quad]) -> Iterable[ox.Quad]:
+    """Quads of named graphs other than the meta graph (the default graph only repeats them)."""
+    return (q for q in quads if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != META)
+
+
+# --------------------------------------------------------------------------------------------
+# RDF serialization
+# --------------------------------------------------------------------------------------------
+
+_KIND_PREFIXES = {
+    "application": "application",
+    "award": "award",
+    "event": "event",
+    "label": "label",
+    "membership": "membership",
+    "obs": "observation",
+    "organisation": "organisation",
+    "person": "person",
+    "place": "place",
+    "post": "post",
+    "programme": "programme",
+    "project": "project",
+}
+_SCHEME_PREFIXES = ("indicator", "kind", "role", "sector", "unit")
+
+SERIALIZATION_PREFIXES = (
+    {
+        k: PREFIXES[k]
+        for k in (
+            "ftg",
+            "rdf",
+            "rdfs",
+            "owl",
+            "xsd",
+            "skos",
+            "dcterms",
+            "foaf",
+            "org",
+            "prov",
+            "schema",
+        )
+    }
+    | {prefix: ID + kind + "/" for prefix, kind in _KIND_PREFIXES.items()}
+    | {prefix: CONCEPT + prefix + "/" for prefix in _SCHEME_PREFIXES}
+    | {"scheme": CONCEPT, "src": SOURCE, "graph": GRAPH}
+)
+"""The prefixes of ``ontology/*.ttl``: readable Turtle and TriG without escaped slashes."""
+
+
+def used_prefixes(data: Iterable[ox.Quad | ox.Triple]) -> dict[str, str]:
+    """The :data:`SERIALIZATION_PREFIXES` that shorten at least one IRI of ``data``.
+
+    A prefix is kept only where the rest of the IRI is a plain local name, so no prefix
+    produces escaped slashes and the header lists only what the document uses.
+    """
+    iris: set[str] = set()
+    for item in data:
+        terms: list[Any] = [item.subject, item.predicate, item.object]
+        if isinstance(item, ox.Quad):
+            terms.append(item.graph_name)
+        for t in terms:
+            if isinstance(t, ox.NamedNode):
+                iris.add(t.value)
+            elif isinstance(t, ox.Literal):
+                iris.add(t.datatype.value)
+    used = {}
+    for prefix, ns in SERIALIZATION_PREFIXES.items():
+        for iri in iris:
+            rest = iri[len(ns) :]
+            if iri.startswith(ns) and rest and "/" not in rest and "#" not in rest:
+                used[prefix] = ns
+                break
+    return used
+
+
+def _statement_node(t: ox.Triple) -> ox.BlankNode:
+    """A stable blank node per triple: the same statement gets the same label in every answer."""
+    digest = hashlib.sha256(str(t).encode()).hexdigest()[:20]
+    return ox.BlankNode("st" + digest)
+
+
+def provenance_triples(doc: ox.NamedNode, desc: Description) -> list[ox.Triple]:
+    """Triple-format provenance: the document's sources and one reified statement per triple."""
+    out = [
+        ox.Triple(doc, RDF_TYPE, FOAF_DOCUMENT),
+        ox.Triple(doc, FOAF_PRIMARY_TOPIC, desc.iri),
+    ]
+    out += [ox.Triple(doc, PROV_DERIVED, g) for g in desc.sources]
+    sources: dict[ox.Triple, list[ox.NamedNode | ox.BlankNode]] = {}
+    for q in desc.quads:
+        assert isinstance(q.graph_name, ox.NamedNode | ox.BlankNode)
+        sources.setdefault(q.triple, []).append(q.graph_name)
+    for triple, graphs in sorted(sources.items(), key=lambda kv: str(kv[0])):
+        node = _statement_node(triple)
+        out += [
+            ox.Triple(node, RDF_TYPE, RDF_STATEMENT),
+            ox.Triple(node, RDF_SUBJECT, triple.subject),
+            ox.Triple(node, RDF_PREDICATE, triple.predicate),
+            ox.Triple(node, RDF_OBJECT, triple.object),
+        ]
+        out += [ox.Triple(node, DCT_SOURCE, g) for g in graphs]
+    return out
+
+
+def _dedupe(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    return list(dict.fromkeys(triples))
+
+
+def serialize_description(desc: Description, fmt: Format) -> bytes:
+    """The description in an RDF format: a dataset (graphs = sources) or triples + provenance."""
+    target = RDF_FORMATS[fmt.name]
+    doc = ox.NamedNode(doc_iri(desc.iri.value))
+    if target.supports_datasets:
+        meta = [
+            ox.Quad(doc, RDF_TYPE, FOAF_DOCUMENT),
+            ox.Quad(doc, FOAF_PRIMARY_TOPIC, desc.iri),
+            *(ox.Quad(doc, PROV_DERIVED, g) for g in desc.sources),
+        ]
+        data: list[Any] = [*meta, *desc.quads, *desc.context]
+    else:
+        facts = sorted(
+            {q.triple for q in (*desc.quads, *desc.context)},
+            key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
+        )
+        data = _dedupe([*facts, *provenance_triples(doc, desc)])
+    out = ox.serialize(data, format=target, prefixes=used_prefixes(data))
+    assert out is not None
+    return out
+
+
+def ontology_quads(store: ox.Store) -> list[ox.Quad]:
+    """The ontology graph (OWL terms and SKOS schemes), sorted for stable output."""
+    return sorted(store.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH_NODE), key=_sort_key)
+
+
+def serialize_ontology(store: ox.Store, fmt: Format) -> bytes:
+    """The whole ontology graph; one source, so document-level provenance says it all."""
+    target = RDF_FORMATS[fmt.name]
+    doc = ox.NamedNode(doc_iri(ONTOLOGY))
+    quads = ontology_quads(store)
+    meta = [
+        ox.Quad(doc, RDF_TYPE, FOAF_DOCUMENT),
+        ox.Quad(doc, FOAF_PRIMARY_TOPIC, ox.NamedNode(ONTOLOGY)),
+        ox.Quad(doc, PROV_DERIVED, ONTOLOGY_GRAPH_NODE),
+    ]
+    data: list[Any] = (
+        [*meta, *quads] if target.supports_datasets else [q.triple for q in [*meta, *quads]]
+    )
+    out = ox.serialize(data, format=target, prefixes=used_prefixes(data))
+    assert out is not None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------------
+
+
+def format_links(iri: str, root: str = "") -> list[tuple[str, str, str]]:
+    """(label, media type, href) of every RDF rendering of the document about ``iri``."""
+    base = doc_path(iri, root)
+    return [
+        (FORMAT_LABELS[f.name], f.media_type, f"{base}?format={_TOKENS.get(f.name, f.tokens[0])}")
+        for f in DOC_FORMATS
+        if f.name != "html"
+    ]
+
+
+def _labels_for(desc: Description) -> h.Labels:
+    labels = h.Labels()
+    labels.add_quads(desc.quads)
+    labels.add_quads(desc.context)
+    labels.add(ONTOLOGY_GRAPH, ox.Literal("ftgraph ontology", language="en"))
+    labels.add(ONTOLOGY_GRAPH, ox.Literal("ontologie ftgraph", language="fr"))
+    return labels
+
+
+def _source_order(desc: Description) -> list[ox.NamedNode]:
+    """Articles by date (undated last), then the ontology: the order of the footnotes."""
+    dates: dict[ox.NamedNode, str] = {}
+    for q in desc.context:
+        if q.predicate == DCT_DATE and isinstance(q.subject, ox.NamedNode):
+            dates[q.subject] = str(getattr(q.object, "value", ""))
+    mentioned = {
+        q.object
+        for q in desc.quads
+        if q.predicate == IS_REFERENCED_BY and isinstance(q.object, ox.NamedNode)
+    }
+    graphs = set(desc.sources) | mentioned
+    return sorted(
+        graphs,
+        key=lambda g: (g == ONTOLOGY_GRAPH_NODE, dates.get(g, "9999"), g.value),
+    )
+
+
+@dataclass
+class _Page:
+    """Rendering state of one description page."""
+
+    desc: Description
+    labels: h.Labels
+    root: str
+    footnote: dict[ox.NamedNode, int]
+
+    def sources(self, graphs: Iterable[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]) -> str:
+        """Footnote markers for the graphs stating a fact, each linking to the article's page."""
+        marks = []
+        for g in sorted(
+            (g for g in set(graphs) if isinstance(g, ox.NamedNode)),
+            key=lambda g: self.footnote.get(g, 999),
+        ):
+            n = self.footnote.get(g)
+            target = h.href_for(g.value, self.root)
+            text = f"[{n}]" if n is not None else "[?]"
+            if target is None:
+                marks.append(text)
+            else:
+                marks.append(
+                    f'<a href="{h.esc(target)}" title="{h.esc(self.labels.text(g.value))}">{text}</a>'
+                )
+        return f' <span class="src">{"".join(marks)}</span>' if marks else ""
+
+    def value(self, t: Any, depth: int = 0) -> str:
+        """One term; a blank node shows its own statements nested (a few levels at most)."""
+        if isinstance(t, ox.BlankNode) and depth < 3:
+            inner = [q for q in self.desc.quads if q.subject == t]
+            if inner:
+                rows = "".join(
+                    f"<dt>{self.predicate(q.predicate)}</dt><dd>{self.value(q.object, depth + 1)}</dd>"
+                    for q in inner
+                )
+                return f'<dl class="facts">{rows}</dl>'
+        return h.term(t, self.labels, self.root)
+
+    def predicate(self, p: ox.NamedNode) -> str:
+        return h.link(p.value, self.labels, self.root)
+
+    def facts(self, groups: dict[tuple[ox.NamedNode, Any], set[Any]], incoming: bool) -> str:
+        """A definition list: property, then each value (or subject) with its sources."""
+        by_pred: dict[ox.NamedNode, list[tuple[Any, set[Any]]]] = {}
+        for (p, t), graphs in groups.items():
+            by_pred.setdefault(p, []).append((t, graphs))
+        if not by_pred:
+            return ""
+        first = (RDFS_LABEL, SKOS_PREF_LABEL, SKOS_ALT_LABEL, DCT_TITLE)
+
+        def pred_key(p: ox.NamedNode) -> tuple[int, str]:
+            return (first.index(p) if p in first else len(first), self.labels.text(p.value).lower())
+
+        def value_key(item: tuple[Any, set[Any]]) -> str:
+            t = item[0]
+            return (self.labels.text(t.value) if isinstance(t, ox.NamedNode) else t.value).lower()
+
+        rows = []
+        for p in sorted(by_pred, key=pred_key):
+            values = sorted(by_pred[p], key=value_key)
+            label = self.predicate(p)
+            if incoming:
+                label = f'<span class="mute">is</span> {label} <span class="mute">of</span>'
+            rows.append(f"<dt>{label}</dt>")
+            for t, graphs in values[:HTML_LIST_CAP]:
+                rows.append(f"<dd>{self.value(t)}{self.sources(graphs)}</dd>")
+            if len(values) > HTML_LIST_CAP:
+                more = len(values) - HTML_LIST_CAP
+                rows.append(f'<dd class="mute">… and {more} more (ask the SPARQL endpoint)</dd>')
+        return '<dl class="facts">' + "".join(rows) + "</dl>"
+
+
+@dataclass
+class _Groups:
+    """A description's quads sorted into what the page shows where."""
+
+    out: dict[tuple[ox.NamedNode, Any], set[Any]] = field(default_factory=dict)
+    incoming: dict[tuple[ox.NamedNode, Any], set[Any]] = field(default_factory=dict)
+    derived_out: dict[tuple[ox.NamedNode, Any], set[Any]] = field(default_factory=dict)
+    derived_in: dict[tuple[ox.NamedNode, Any], set[Any]] = field(default_factory=dict)
+    types: dict[Any, set[Any]] = field(default_factory=dict)
+    mentions: dict[Any, set[Any]] = field(default_factory=dict)
+
+
+def _group(desc: Description) -> _Groups:
+    """Curated facts, derived facts, types and mentions, each value with the graphs stating it."""
+    gr = _Groups()
+    this = desc.iri
+    for q in desc.quads:
+        derived = q in desc.derived
+        if q.subject == this:
+            if q.predicate == IS_REFERENCED_BY:
+                continue  # the article list says it
+            if q.predicate == RDF_TYPE and not derived:
+                gr.types.setdefault(q.object, set()).add(q.graph_name)
+                continue
+            out = gr.derived_out if derived else gr.out
+            out.setdefault((q.predicate, q.object), set()).add(q.graph_name)
+        elif q.object == this:
+            if q.predicate == IS_REFERENCED_BY:
+                gr.mentions.setdefault(q.subject, set()).add(q.graph_name)
+                continue
+            into = gr.derived_in if derived else gr.incoming
+            into.setdefault((q.predicate, q.subject), set()).add(q.graph_name)
+        # Otherwise the quad is about a blank node: shown nested under its value.
+    return gr
+
+
+def _sources_section(
+    desc: Description, order: list[ox.NamedNode], labels: h.Labels, root: str
+) -> str:
+    """The numbered list the footnote markers point into: title, date, link to the article."""
+    dates = {
+        q.subject: q.object.value
+        for q in desc.context
+        if q.predicate == DCT_DATE and isinstance(q.object, ox.Literal)
+    }
+    items = []
+    for g in order:
+        href = h.href_for(g.value, root)
+        name = labels.html(g.value)
+        date = dates.get(g, "")
+        when = f' <span class="mute">{h.esc(date)}</span>' if date else ""
+        linked = f'<a href="{h.esc(href)}">{name}</a>' if href else name
+        items.append(f"<li>{linked}{when}</li>")
+    return '<h2>Sources</h2><ol class="sources">' + "".join(items) + "</ol>"
+
+
+def render_description(desc: Description, root: str = "") -> str:
+    """The HTML page of a description: names, types, facts with sources, derived facts folded."""
+    labels = _labels_for(desc)
+    order = _source_order(desc)
+    pg = _Page(desc, labels, root, {g: i + 1 for i, g in enumerate(order)})
+    this = desc.iri
+    gr = _group(desc)
+    fr, en = labels.pick(this.value)
+    title = labels.text(this.value)
+    parts = [f"<h1>{labels.html(this.value)}</h1>", f'<p class="iri">{h.esc(this.value)}</p>']
+    if gr.types:
+        rendered = ", ".join(
+            f"{pg.value(t)}{pg.sources(gs)}"
+            for t, gs in sorted(gr.types.items(), key=lambda kv: labels.text(str(kv[0])))
+        )
+        parts.append(f"<p>{rendered}</p>")
+    if this.value.startswith(FTG) and this.value != FTG:
+        anchor = quote(this.value[len(FTG) :])
+        parts.append(
+            f'<p>Defined in the <a href="{h.esc(root)}/doc/ontology#{h.esc(anchor)}">'
+            "ftgraph ontology</a>.</p>"
+        )
+    if gr.out:
+        parts.append("<h2>Statements</h2>" + pg.facts(gr.out, incoming=False))
+    if gr.incoming:
+        parts.append("<h2>Referenced by</h2>" + pg.facts(gr.incoming, incoming=True))
+    if gr.mentions:
+        items = "".join(
+            f"<li>{pg.value(s)}</li>"
+            for s in sorted(gr.mentions, key=lambda s: labels.text(s.value).lower())
+        )
+        parts.append(f'<h2>Mentions</h2><ul class="compact">{items}</ul>')
+    if order:
+        parts.append(_sources_section(desc, order, labels, root))
+    if gr.derived_out or gr.derived_in:
+        inner = pg.facts(gr.derived_out, incoming=False) + pg.facts(gr.derived_in, incoming=True)
+        parts.append(
+            "<details><summary>Also stated in the standard vocabularies "
+            "(derived at build time from the ontology's alignment)</summary>"
+            f"{inner}</details>"
+        )
+    links = format_links(this.value, root)
+    parts.append(
+        '<p class="formats mute">Download: '
+        + "".join(f'<a href="{h.esc(href)}">{h.esc(label)}</a>' for label, _, href in links)
+        + "</p>"
+    )
+    description = (
+        f"{fr or en or title}: what the French Tech Aix-Marseille graph says, with sources"
+    )
+    return h.page(
+        title,
+        "\n".join(parts),
+        root=root,
+        alternates=[(media, href) for _, media, href in links],
+        description=description,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP: negotiation and responses (plain functions; the routes only pick one)
+# --------------------------------------------------------------------------------------------
+
+
+class NotAcceptable(Exception):
+    """No document format fits the request."""
+
+
+def negotiate(accept: str | None, format_param: str | None) -> Format:
+    """The document format: an explicit ``?format=`` wins over ``Accept``.
+
+    Raises:
+        NotAcceptable: the parameter names no format we have, or nothing in Accept fits.
+    """
+    if format_param is not None and format_param.strip():
+        fmt = format_from_token(format_param, DOC_FORMATS)
+        if fmt is None:
+            raise NotAcceptable(f"Unknown format {format_param!r}")
+        return fmt
+    fmt = choose_format(accept, DOC_FORMATS)
+    if fmt is None:
+        raise NotAcceptable("No acceptable format")
+    return fmt
+
+
+def wants_html(request: Request) -> bool:
+    """Whether an error should be an HTML page (browsers) rather than plain text (RDF clients)."""
+    try:
+        return (
+            negotiate(request.headers.get("accept"), request.query_params.get("format")).name
+            == "html"
+        )
+    except NotAcceptable:
+        return False
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def cache_headers(data: ReadOnlyData, settings: Settings, key: str) -> dict[str, str]:
+    """ETag and caching headers: an answer only changes with the store version (a rebuild)."""
+    etag = 'W/"' + hashlib.sha256(f"{data.version}\0{key}".encode()).hexdigest()[:32] + '"'
+    return {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={settings.cache_max_age}",
+        "Vary": "Accept",
+    }
+
+
+def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
+    """``304 Not Modified`` when ``If-None-Match`` names our ETag (weak comparison)."""
+    inm = request.headers.get("if-none-match")
+    if inm and any(
+        t.strip().removeprefix("W/") == headers["ETag"].removeprefix("W/") for t in inm.split(",")
+    ):
+        return Response(status_code=304, headers=headers)
+    return None
+
+
+def not_acceptable(message: str) -> Response:
+    """406 listing what the document can be."""
+    offered = ", ".join(f.media_type for f in DOC_FORMATS)
+    tokens = ", ".join(f.tokens[0] for f in DOC_FORMATS)
+    return PlainTextResponse(
+        f"{message}. Available: {offered} (or ?format={tokens}).\n",
+        status_code=406,
+        headers={"Vary": "Accept"},
+    )
+
+
+def not_found(request: Request, iri: str) -> Response:
+    """404: an HTML page for browsers, plain text for everyone else; never a 500."""
+    headers = {"Vary": "Accept"}
+    if wants_html(request):
+        return HTMLResponse(h.not_found_page(iri, _root(request)), status_code=404, headers=headers)
+    return PlainTextResponse(
+        f"Not found: the graph says nothing about <{iri}>\n", status_code=404, headers=headers
+    )
+
+
+def see_other(request: Request, target_path: str) -> Response:
+    """``303 See Other`` from a thing to its document, keeping the query string."""
+    query = request.url.query
+    location = _root(request) + target_path + (f"?{query}" if query else "")
+    return Response(
+        f"See {location}\n",
+        status_code=303,
+        media_type="text/plain",
+        headers={"Location": location, "Vary": "Accept"},
+    )
+
+
+def thing(request: Request, data: ReadOnlyData, kind: str, rest: str) -> Response:
+    """A thing's IRI: 303 to its document if the graph knows it, else 404."""
+    node = iri_for_path(kind, rest)
+    if node is None or not exists(data.store, node):
+        return not_found(request, BASE + kind + "/" + rest)
+    return see_other(request, doc_path(node.value))
+
+
+def document(
+    request: Request, data: ReadOnlyData, settings: Settings, kind: str, rest: str
+) -> Response:
+    """The document about a thing, as HTML or RDF."""
+    try:
+        fmt = negotiate(request.headers.get("accept"), request.query_params.get("format"))
+    except NotAcceptable as e:
+        return not_acceptable(str(e))
+    node = iri_for_path(kind, rest)
+    if node is None:
+        return not_found(request, BASE + kind + "/" + rest)
+    root = _root(request)
+    headers = cache_headers(data, settings, f"{node.value}\0{fmt.name}\0{root}")
+    cached = not_modified(request, headers)
+    if cached is not None:
+        return cached
+    desc = describe(data.store, node, data.alignment)
+    if desc is None:
+        return not_found(request, node.value)
+    if fmt.name == "html":
+        return HTMLResponse(render_description(desc, root), headers=headers)
+    return Response(serialize_description(desc, fmt), media_type=fmt.content_type, headers=headers)
+
+
+def ontology_document(request: Request, data: ReadOnlyData, settings: Settings) -> Response:
+    """The ontology's own document: the generated overview page, or the ontology graph as RDF."""
+    from ftgraph import ontology_doc
+
+    try:
+        fmt = negotiate(request.headers.get("accept"), request.query_params.get("format"))
+    except NotAcceptable as e:
+        return not_acceptable(str(e))
+    root = _root(request)
+    headers = cache_headers(data, settings, f"{ONTOLOGY}\0{fmt.name}\0{root}")
+    cached = not_modified(request, headers)
+    if cached is not None:
+        return cached
+    if fmt.name == "html":
+        key = "ontology-html\0" + root
+        with data.lock:
+            page = data.cache.get(key)
+        if page is None:
+            page = ontology_doc.render(
+                ontology_doc.read(data.store), root, format_links(ONTOLOGY, root)
+            )
+            with data.lock:
+                data.cache[key] = page
+        return HTMLResponse(page, headers=headers)
+    return Response(
+        serialize_ontology(data.store, fmt), media_type=fmt.content_type, headers=headers
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Routes
+# --------------------------------------------------------------------------------------------
+
+
+def create_router(settings: Settings) -> APIRouter:
+    """Routes of the persistent namespace: things (303), their documents, the ontology page."""
+    router = APIRouter(tags=["linked data"], lifespan=store_lifespan(settings))
+
+    def data_of(request: Request) -> ReadOnlyData:
+        return read_only_data(request.app, settings)
+
+    def add(
+        path: str, endpoint: Callable[..., Response], summary: str, name: str, doc: bool = True
+    ) -> None:
+        """GET in the OpenAPI document (unless ``doc`` is false), and HEAD beside it."""
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            summary=summary,
+            name=name,
+            response_class=Response,
+            include_in_schema=doc,
+        )
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["HEAD"],
+            include_in_schema=False,
+            name=name + "_head",
+            response_class=Response,
+        )
+
+    def entity(request: Request, path: str) -> Response:
+        """An entity IRI ``https://w3id.org/ftgraph/id/…``: 303 See Other to its document."""
+        return thing(request, data_of(request), "id", path)
+
+    def entity_doc(request: Request, path: str) -> Response:
+        """What the graph says about an entity, with the source article of each statement.
+
+        HTML, Turtle, JSON-LD, N-Triples, RDF/XML, TriG or N-Quads by ``Accept`` or ``?format=``.
+        """
+        return document(request, data_of(request), settings, "id", path)
+
+    def term(request: Request, term: str) -> Response:
+        """An ontology term IRI ``https://w3id.org/ftgraph/ontology/<Term>``: 303 to its document."""
+        return thing(request, data_of(request), "ontology", term)
+
+    def term_doc(request: Request, term: str) -> Response:
+        """What the ontology (and the data) says about one term."""
+        return document(request, data_of(request), settings, "ontology", term)
+
+    def ontology(request: Request) -> Response:
+        """The ontology IRI ``https://w3id.org/ftgraph/ontology``: 303 to its document."""
+        return see_other(request, "/doc/ontology")
+
+    def ontology_doc_route(request: Request) -> Response:
+        """Every class, property and concept scheme of the ontology, generated from the store."""
+        return ontology_document(request, data_of(request), settings)
+
+    def dataset(request: Request) -> Response:
+        """The dataset IRI ``https://w3id.org/ftgraph/dataset``: 303 to its VoID description."""
+        return see_other(request, "/.well-known/void")
+
+    def graph(request: Request, name: str) -> Response:
+        """A non-article graph IRI ``https://w3id.org/ftgraph/graph/…``: 303 to what describes it."""
+        targets = {"ontology": "/doc/ontology", "meta": "/.well-known/void"}
+        if name not in targets:
+            return not_found(request, GRAPH + name)
+        return see_other(request, targets[name])
+
+    add("/id/{path:path}", entity, "Entity IRI (303 to its document)", "ld_entity")
+    add("/doc/id/{path:path}", entity_doc, "Entity document", "ld_entity_doc")
+    add("/ontology", ontology, "Ontology IRI (303 to its document)", "ld_ontology")
+    add("/ontology/", ontology, "Ontology namespace (303)", "ld_ontology_ns", doc=False)
+    add("/doc/ontology", ontology_doc_route, "Ontology document", "ld_ontology_doc")
+    add("/ontology/{term:path}", term, "Ontology term IRI (303 to its document)", "ld_term")
+    add("/doc/ontology/{term:path}", term_doc, "Ontology term document", "ld_term_doc")
+    add("/dataset", dataset, "Dataset IRI (303 to VoID)", "ld_dataset")
+    add("/graph/{name}", graph, "Graph IRI (303 to its description)", "ld_graph")
+    return router

@@ -1,0 +1,1 @@
+"""The named-query REST API and the SPARQL examples, on live servers."""

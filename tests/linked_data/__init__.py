@@ -1,0 +1,1 @@
+"""Dereferenceable IRIs, their documents and the ontology page, on live servers."""
