@@ -6,8 +6,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
+import re
 import time
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,18 +33,77 @@ from ftgraph.protocol import (
     ALL_FORMATS,
     GRAPH_FORMATS,
     RESULT_FORMATS,
+    Format,
     Negotiated,
     ProtocolError,
     QueryRequest,
     choose_format,
     parse_query_request,
 )
-from ftgraph.security import ServiceRefused, analyze_query, check_services, parse_allowlist
+from ftgraph.security import (
+    QueryFacts,
+    ServiceRefused,
+    analyze_query,
+    check_services,
+    parse_allowlist,
+)
 
 log = logging.getLogger("ftgraph.app")
 
 VOID_QUERY = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?o }} }}"
 """The VoID description is whatever the build wrote into the meta graph."""
+
+
+RESULT_CACHE_MB = 64.0
+"""Default size of the result cache (``FTGRAPH_RESULT_CACHE_MB``; 0 turns it off)."""
+RESULT_CACHE_ENTRY = 8 * 1024 * 1024
+"""Larger answers are streamed and never cached, so the cache cannot hold a few huge answers."""
+
+_VOLATILE = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
+"""Functions whose value changes between evaluations: such queries are never cached."""
+
+
+class ResultCache:
+    """Bounded LRU of recent complete answers, keyed by ETag (dataset version, query, dataset,
+    formats, base).
+
+    Safe because a server serves one store version for its whole life: the store only changes by a
+    rebuild into a new version directory, which a new server (a new version, new ETags) serves.
+    """
+
+    def __init__(self, max_bytes: int, max_entry: int = RESULT_CACHE_ENTRY) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry = min(max_entry, max_bytes)
+        self.size = 0
+        self._entries: OrderedDict[str, tuple[Format, bytes]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[Format, bytes] | None:
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+        return hit
+
+    def put(self, key: str, fmt: Format, body: bytes) -> None:
+        if len(body) > self.max_entry or key in self._entries:
+            return
+        self._entries[key] = (fmt, body)
+        self.size += len(body)
+        while self.size > self.max_bytes:
+            _, (_, old) = self._entries.popitem(last=False)
+            self.size -= len(old)
+
+
+def cacheable(query: str, facts: QueryFacts) -> bool:
+    """Same query, same store, same answer: not with SERVICE (remote data) or volatile functions."""
+    return not facts.services and _VOLATILE.search(query) is None
+
+
+def _result_cache(settings: Settings) -> ResultCache | None:
+    raw: Any = getattr(settings, "result_cache_mb", None)
+    if raw is None:
+        raw = os.environ.get("FTGRAPH_RESULT_CACHE_MB", RESULT_CACHE_MB)
+    size = int(float(raw) * 1024 * 1024)
+    return ResultCache(size) if size > 0 else None
 
 
 @dataclass
@@ -56,6 +118,7 @@ class Runtime:
     built_at: str | None
     allow: frozenset[str]
     graphs: list[str] = field(default_factory=list)
+    cache: ResultCache | None = None
 
 
 def _store_identity(store: Path) -> tuple[Path, str, str | None]:
@@ -83,6 +146,7 @@ async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         version=version,
         built_at=built_at,
         allow=parse_allowlist(settings.service_allow),
+        cache=_result_cache(settings),
     )
     json_idx = ALL_FORMATS.index(RESULT_FORMATS[0])
     _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120.0)
@@ -141,23 +205,40 @@ class QueryStream(StreamingResponse):
     Leaving the chunked body unterminated is what tells a client the answer is incomplete.
     """
 
-    def __init__(self, execution: Execution, headers: dict[str, str], done: Any) -> None:
+    def __init__(
+        self,
+        execution: Execution,
+        headers: dict[str, str],
+        done: Any,
+        keep: Callable[[bytes], None] | None = None,
+        keep_limit: int = 0,
+    ) -> None:
         async def never() -> AsyncIterator[bytes]:
             yield b""
 
         super().__init__(never(), headers=headers)
         self.execution = execution
         self.done = done
+        self.keep = keep
+        """Receives the whole answer once it ended cleanly, if it is at most ``keep_limit`` bytes."""
+        self.keep_limit = keep_limit
 
     async def stream_response(self, send: Send) -> None:
         ex = self.execution
         status, note = 200, ""
+        parts: list[bytes] | None = [ex.head] if self.keep is not None else None
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             await send({"type": "http.response.body", "body": ex.head, "more_body": True})
             async for chunk in ex.rest():
+                if parts is not None:
+                    parts.append(chunk)
+                    if ex.nbytes > self.keep_limit:
+                        parts = None
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            if parts is not None and self.keep is not None and ex.finished:
+                self.keep(b"".join(parts))
         except QueryTimeout:
             status, note = 503, "timeout"
             marker = "\n\n# ftgraph: query stopped at its deadline; this answer is INCOMPLETE\n"
@@ -204,6 +285,13 @@ async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: flo
     except ServiceRefused as e:
         done(400, str(e), 0)
         return _error(400, str(e))
+    etag = etag_for(rt, req)
+    cache = rt.cache if cacheable(req.query, facts) else None
+    if cache is not None:
+        hit = cache.get(etag)
+        if hit is not None:
+            done(200, "", len(hit[1]), hit[0].name)
+            return Response(hit[1], headers=_answer_headers(rt, hit[0], etag))
     f = req.formats
     job = Job(
         query=req.query,
@@ -226,17 +314,28 @@ async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: flo
     except QueryError as e:
         done(e.status, e.message, 0)
         return _error(e.status, e.message)
-    assert execution.format is not None
-    headers = {
-        "Content-Type": execution.format.content_type,
-        "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
-        "ETag": etag_for(rt, req),
-        "Vary": "Accept",
-    }
+    fmt = execution.format
+    assert fmt is not None
+    headers = _answer_headers(rt, fmt, etag)
     if execution.complete:
         done(200, "", execution.nbytes)
+        if cache is not None:
+            cache.put(etag, fmt, execution.head)
         return Response(execution.head, headers=headers)
-    return QueryStream(execution, headers, done)
+    if cache is None:
+        return QueryStream(execution, headers, done)
+    return QueryStream(
+        execution, headers, done, lambda body: cache.put(etag, fmt, body), cache.max_entry
+    )
+
+
+def _answer_headers(rt: Runtime, fmt: Format, etag: str) -> dict[str, str]:
+    return {
+        "Content-Type": fmt.content_type,
+        "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
+        "ETag": etag,
+        "Vary": "Accept",
+    }
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -380,6 +479,15 @@ def create_app(settings: Settings) -> FastAPI:
     async def metrics_route() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    from ftgraph import api, linked_data  # /id, /doc, /ontology; /api/queries, sparql-examples
+
+    app.include_router(linked_data.create_router(settings))
+    app.include_router(api.create_router(settings))
+
+    from ftgraph.ui import install_ui  # web UI: /, /query, /timeline, /graph, /static
+
+    install_ui(app, settings)
 
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
