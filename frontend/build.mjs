@@ -5,7 +5,7 @@
 // YASGUI's built-in remote defaults (a prefix.cc dump, DBpedia/Wikidata endpoints, the LOV
 // autocompletion service, links to Triply's docs) are cut out below, and
 // tests/ui/test_assets.py checks the result for any remote URL.
-import { rmSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -113,4 +113,12 @@ const result = await esbuild.build({
 
 for (const [file, info] of Object.entries(result.metafile.outputs)) {
   console.log(`${file.replace(/^.*src\/ftgraph\//, "src/ftgraph/")}  ${(info.bytes / 1024).toFixed(1)} KiB`);
+}
+
+// FastAPI's /docs page loads Swagger UI from a CDN by default; serve the npm copy instead, so the
+// API docs work offline too (ftgraph.ui serves /docs with these two files).
+const swagger = join(here, "node_modules", "swagger-ui-dist");
+mkdirSync(join(outdir, "swagger"), { recursive: true });
+for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+  copyFileSync(join(swagger, file), join(outdir, "swagger", file));
 }

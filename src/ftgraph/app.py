@@ -413,6 +413,9 @@ def create_app(settings: Settings) -> FastAPI:
         title="ftgraph SPARQL endpoint",
         summary="SPARQL 1.1 Protocol endpoint of the Aix-Marseille French Tech knowledge graph",
         lifespan=lifespan,
+        # /docs is served by ftgraph.ui with a bundled Swagger UI (FastAPI's loads it from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     body_limit = 3 * settings.max_query_bytes + 16 * 1024
 

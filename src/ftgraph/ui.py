@@ -632,6 +632,38 @@ def create_router(state: UiState) -> APIRouter:
     return router
 
 
+SWAGGER_JS = "swagger/swagger-ui-bundle.js"
+SWAGGER_CSS = "swagger/swagger-ui.css"
+"""Swagger UI, copied from the npm package by the locked frontend build (FastAPI's default is a CDN)."""
+
+
+def install_api_docs(app: FastAPI) -> None:
+    """Serve ``/docs`` with the bundled Swagger UI, so the API docs work with no internet.
+
+    The app is created with ``docs_url=None``; without built assets the page says how to build them.
+    """
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        if not (STATIC_DIR / SWAGGER_JS).is_file():
+            return HTMLResponse(
+                "<!doctype html><title>API docs</title><p>Swagger UI is not built: run "
+                "<code>npm ci &amp;&amp; npm run build</code> in <code>frontend/</code>. The OpenAPI "
+                f'document is at <a href="{escape(root)}/openapi.json">/openapi.json</a>.',
+                status_code=503,
+            )
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} – API",
+            swagger_js_url=f"{root}/static/{SWAGGER_JS}",
+            swagger_css_url=f"{root}/static/{SWAGGER_CSS}",
+            swagger_favicon_url=f"{root}/favicon.ico",
+            swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
+        )
+
+
 def install_ui(app: FastAPI, settings: Settings) -> None:
     """Add the pages and the ``/static`` assets to the endpoint app."""
     state = UiState(versions=asset_versions())
@@ -645,5 +677,6 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
             "UI assets not built (%s): run `npm ci && npm run build` in frontend/", STATIC_DIR
         )
     app.include_router(create_router(state))
+    install_api_docs(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

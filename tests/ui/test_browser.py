@@ -41,6 +41,21 @@ def test_landing_page_loads_without_console_errors(visit: Visit) -> None:
     assert visit.outside_requests == []
 
 
+def test_api_docs_render_offline_with_every_named_query(visit: Visit) -> None:
+    """/docs uses the Swagger UI of the locked npm build (FastAPI's default loads it from a CDN)."""
+    from ftgraph.named_queries import load_named_queries
+
+    visit.goto("/docs")
+    page = visit.page
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = set(page.locator(".opblock-summary-path").all_inner_texts())
+    root = Path(__file__).resolve().parents[2]
+    for name in load_named_queries(root):
+        assert any(p.endswith(f"/api/queries/{name}") for p in paths), name
+    assert visit.console_errors == []
+    assert visit.outside_requests == []
+
+
 def test_example_query_runs_and_shows_rows(visit: Visit, ui_server: LiveServer) -> None:
     run_example(visit, "events")
     page = visit.page
