@@ -656,7 +656,7 @@ def install_api_docs(app: FastAPI) -> None:
             )
         return get_swagger_ui_html(
             openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} – API",
+            title=f"{app.title}: API",
             swagger_js_url=f"{root}/static/{SWAGGER_JS}",
             swagger_css_url=f"{root}/static/{SWAGGER_CSS}",
             swagger_favicon_url=f"{root}/favicon.ico",
