@@ -37,6 +37,13 @@ CHROMIUM_ARGS = [
 """Without the background-networking flags Chromium tries Google's hosts at every start."""
 
 
+def skip_unless_ci(reason: str) -> None:
+    """Skip on a laptop without the browser or the assets; in CI (``CI=true``) that is a failure, not a skip."""
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"CI must run the browser tests: {reason}")
+    pytest.skip(reason)
+
+
 def assets_built() -> bool:
     """Whether ``npm run build`` has written every asset the pages load."""
     return all((STATIC_DIR / name).is_file() for name in ASSETS)
@@ -46,7 +53,7 @@ def assets_built() -> bool:
 def ui_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real endpoint app (pages, assets, /sparql) on a free loopback port."""
     if not assets_built():
-        pytest.skip(
+        skip_unless_ci(
             f"UI assets are not built in {STATIC_DIR}: run `npm ci && npm run build` in frontend/"
         )
     server = start_server(built_store, tmp_path_factory.mktemp("ui"))
@@ -58,13 +65,13 @@ def ui_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium, or a skip that says how to get it."""
     if not CHROMIUM.is_file():
-        pytest.skip(
+        skip_unless_ci(
             f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
         )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed: pip install -e '.[test]'")
+        skip_unless_ci("playwright is not installed: pip install -e '.[test]'")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
