@@ -174,6 +174,8 @@ def test_killed_build_leaves_the_previous_store_usable(mini_root: Path, tmp_path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     assert read_build_info(store) == before
     db = open_read_only(store)
