@@ -1,0 +1,193 @@
+"""Soak: ftgraph at concurrency 8 for a long time, good requests mixed with bad ones.
+
+Against the store of ``bench/run.py --scale <scale>`` (built first if missing), ``--minutes`` at
+concurrency 8: the light query mix, point lookups over many organisations (so the result cache
+churns), and bad requests: malformed queries (400), unknown formats (406), oversized queries (413),
+wrong content types (415), updates (400) and runaway queries with ``timeout=0.5`` (503, worker
+killed and replaced). Ends with requests served, answers by status, the 5xx count (must be 0 apart
+from the intended 503 timeouts) and the server's RSS (with its query workers) at start, middle
+and end.
+
+Usage: python bench/soak.py --scale 1m --minutes 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+Kind = tuple[str, Callable[[], dict[str, Any]]]
+
+
+def requests(rng: random.Random, orgs: int) -> tuple[list[Kind], Kind]:
+    """Weighted request kinds: (kind, builder) pairs; a builder returns httpx request kwargs."""
+    mix = [q for q in run.query_mix(True) if q.name in LIGHT]
+
+    def good() -> dict[str, Any]:
+        q = rng.choice(mix)
+        return {"data": {"query": q.query}, "headers": {"Accept": q.accept}}
+
+    def point() -> dict[str, Any]:
+        iri = f"{run.ORG}org-{rng.randrange(orgs)}"
+        fmt = rng.choice(
+            ["application/sparql-results+json", "text/csv", "application/sparql-results+xml"]
+        )
+        return {
+            "data": {"query": f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"},
+            "headers": {"Accept": fmt},
+        }
+
+    def malformed() -> dict[str, Any]:
+        return {"data": {"query": "SELECT ?s WHERE { ?s ?p "}}
+
+    def unknown_format() -> dict[str, Any]:
+        return {"data": {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "format": "yaml"}}
+
+    def oversized() -> dict[str, Any]:
+        return {"data": {"query": "SELECT * WHERE { ?s ?p ?o } # " + "x" * 70_000}}
+
+    def wrong_type() -> dict[str, Any]:
+        return {"content": b"query=ASK{}", "headers": {"Content-Type": "text/plain"}}
+
+    def update() -> dict[str, Any]:
+        return {"data": {"update": "INSERT DATA { <a:b> <a:c> <a:d> }"}}
+
+    def runaway() -> dict[str, Any]:
+        return {"data": {"query": SLOW, "timeout": "0.5"}}
+
+    return [
+        ("good", good),
+        ("good", good),
+        ("good", good),
+        ("point", point),
+        ("point", point),
+        ("point", point),
+        ("point", point),
+        ("malformed", malformed),
+        ("unknown-format", unknown_format),
+        ("oversized", oversized),
+        ("wrong-type", wrong_type),
+        ("update", update),
+    ], ("runaway", runaway)
+
+
+LIGHT = {
+    "q:accelerator-programmes",
+    "q:articles-mentioning-both",
+    "q:label-awards",
+    "q:tech-champions",
+    "point",
+    "join-label",
+    "count-group",
+    "optional-order",
+    "path-3hop",
+    "describe",
+}
+
+
+async def soak(url: str, minutes: float, pid: int, orgs: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    kinds, runaway = requests(rng, orgs)
+    by_status: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    unexpected_5xx: Counter[str] = Counter()
+    rss: dict[str, int] = {}
+    start = time.monotonic()
+    end = start + minutes * 60
+    limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+
+        async def one() -> None:
+            while time.monotonic() < end:
+                kind, build = runaway if rng.random() < 0.01 else rng.choice(kinds)
+                try:
+                    r = await client.post(url, **build())
+                    status = str(r.status_code)
+                except httpx.HTTPError as e:
+                    status = type(e).__name__
+                by_status[status] += 1
+                by_kind[f"{kind} {status}"] += 1
+                if status.startswith("5") and not (kind == "runaway" and status == "503"):
+                    unexpected_5xx[f"{kind} {status}"] += 1
+
+        async def sampler() -> None:
+            marks = {"start": 0.05, "middle": 0.5, "end": 0.999}
+            for name, frac in marks.items():
+                delay = start + frac * minutes * 60 - time.monotonic()
+                await asyncio.sleep(max(0.0, delay))
+                rss[name] = run.tree_rss(pid)
+                print(f"  {name}: RSS {rss[name] / 1e6:.0f} MB, {sum(by_status.values())} requests",
+                      file=sys.stderr, flush=True)  # fmt: skip
+
+        await asyncio.gather(sampler(), *(one() for _ in range(8)))
+    drift = (rss["end"] - rss["start"]) / rss["start"]
+    return {
+        "minutes": minutes,
+        "requests": sum(by_status.values()),
+        "rps": sum(by_status.values()) / (time.monotonic() - start),
+        "by_status": dict(sorted(by_status.items())),
+        "by_kind": dict(sorted(by_kind.items())),
+        "unexpected_5xx": sum(unexpected_5xx.values()),
+        "unexpected_5xx_detail": dict(unexpected_5xx),
+        "rss": rss,
+        "rss_drift": drift,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", default="1m")
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    built = run.build_all(args.scale, True, lambda m: print(m, file=sys.stderr))
+    logs = run.OUT / args.scale / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    orgs = generate_orgs(args.scale)
+    server = run.start_ftgraph(built.ftgraph_store, logs, args.workers)
+    try:
+        health_before = httpx.get(server.url.removesuffix("/sparql") + "/health").json()
+        result = asyncio.run(soak(server.url, args.minutes, server.proc.pid, orgs, args.seed))
+        health_after = httpx.get(server.url.removesuffix("/sparql") + "/health").json()
+        metrics = httpx.get(server.url.removesuffix("/sparql") + "/metrics").text
+    finally:
+        server.stop()
+    result["workers_before"] = health_before["workers"]
+    result["workers_after"] = health_after["workers"]
+    result["worker_kills"] = next(
+        (ln.split()[-1] for ln in metrics.splitlines() if ln.startswith("ftgraph_worker_kills")),
+        None,
+    )
+    result["command"] = "python bench/soak.py " + " ".join(argv or sys.argv[1:])
+    (run.OUT / args.scale / "soak.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    # Growth is what matters: killed workers come back smaller, so RSS may well go down.
+    ok = result["unexpected_5xx"] == 0 and result["rss_drift"] < 0.10
+    return 0 if ok else 1
+
+
+def generate_orgs(scale: str) -> int:
+    import generate
+
+    return generate.Sizes(generate.articles_for(generate.SCALES[scale])).organisations
+
+
+if __name__ == "__main__":
+    sys.exit(main())
