@@ -183,5 +183,22 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
     r = cli("serve", "--help")
     assert r.returncode == 0
     flags = "--host --port --store --workers --query-timeout --max-query-bytes --cors-origins"
-    for flag in (*flags.split(), "--service-allow", "--log-level", "--root"):
+    for flag in (*flags.split(), "--service-allow", "--result-cache-mb", "--log-level", "--root"):
         assert flag in r.stdout
+
+
+def test_result_cache_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--result-cache-mb`` mirrors ``FTGRAPH_RESULT_CACHE_MB``; 0 turns the cache off."""
+    from ftgraph.app import _result_cache
+    from ftgraph.cli import build_parser, settings_from_args
+    from ftgraph.config import Settings
+
+    assert Settings().result_cache_mb == 64.0
+    monkeypatch.setenv("FTGRAPH_RESULT_CACHE_MB", "0.5")
+    settings = settings_from_args(build_parser().parse_args(["serve"]))
+    assert settings.result_cache_mb == 0.5
+    cache = _result_cache(settings)
+    assert cache is not None and cache.max_bytes == 512 * 1024
+    off = settings_from_args(build_parser().parse_args(["serve", "--result-cache-mb", "0"]))
+    assert off.result_cache_mb == 0.0
+    assert _result_cache(off) is None

@@ -6,14 +6,17 @@ example from the query header), so ``/docs`` shows one form per question. Parame
 checked and bound as RDF terms by :mod:`ftgraph.named_queries` and passed to pyoxigraph as
 ``substitutions``: a value is never pasted into query text, so ``" } ; DROP`` is just a string.
 
-Queries run in-process on the app's read-only store (see :mod:`ftgraph.linked_data`): they are the
-project's own, bounded queries, and only the in-process API can bind terms as substitutions.
+Queries run like ``/sparql`` ones, through :func:`ftgraph.app.answer_query`: in the killable query
+workers (the bound terms travel as plain data, see :func:`ftgraph.engine.encode_substitutions`),
+with the same deadline (``Settings.query_timeout``, lowered by a ``timeout`` parameter; ``503``
+and the worker killed past it), streamed answers, result cache and ETags.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -22,17 +25,28 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from ftgraph.app import answer_query, get_runtime, not_modified
 from ftgraph.config import Settings
-from ftgraph.linked_data import (
-    ReadOnlyData,
-    cache_headers,
-    not_modified,
-    read_only_data,
-    store_lifespan,
+from ftgraph.engine import encode_substitutions
+from ftgraph.named_queries import (
+    TIMEOUT_PARAM,
+    NamedQuery,
+    Parameter,
+    ParameterError,
+    load_named_queries,
 )
-from ftgraph.named_queries import NamedQuery, Parameter, ParameterError, load_named_queries
 from ftgraph.namespaces import BASE, PREFIXES
-from ftgraph.protocol import GRAPH_FORMATS, RESULT_FORMATS, Format, choose_format, format_from_token
+from ftgraph.protocol import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    Negotiated,
+    ProtocolError,
+    QueryRequest,
+    choose_format,
+    format_from_token,
+    parse_timeout,
+)
 
 TAG = "named queries"
 FORMAT_PARAM = "format"
@@ -49,13 +63,6 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 """OpenAPI schema of each named-query parameter type (validation itself is ``Parameter.bind``)."""
 
-_RESULT_MEDIA = {f.media_type: f for f in RESULT_FORMATS}
-_OX_RESULTS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
 _OX_GRAPH = {
     "turtle": ox.RdfFormat.TURTLE,
     "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -85,13 +92,13 @@ class Problems(Exception):
 
 
 def parse_parameters(
-    query: NamedQuery, items: list[tuple[str, str]]
-) -> tuple[dict[ox.Variable, ox.NamedNode | ox.Literal], str | None]:
-    """Bindings for the query and the ``format`` value, from the request's query string.
+    query: NamedQuery, items: list[tuple[str, str]], max_timeout: float
+) -> tuple[dict[ox.Variable, ox.NamedNode | ox.Literal], str | None, float]:
+    """Bindings for the query, the ``format`` value and the deadline, from the query string.
 
     A missing or empty parameter stays unbound (an empty form field means "any"); an unknown
     or repeated one is refused rather than silently ignored, since a typo would otherwise widen
-    the answer to every row.
+    the answer to every row. ``timeout`` (seconds) can only lower ``max_timeout``, as on /sparql.
 
     Raises:
         Problems: every bad value at once, each with the reason.
@@ -100,9 +107,14 @@ def parse_parameters(
     values: dict[str, str] = {}
     problems: list[tuple[str, str, str | None]] = []
     fmt: str | None = None
+    timeout: str | None = None
     for key, value in items:
         if key == FORMAT_PARAM and key not in declared:
             fmt = value
+        elif key == TIMEOUT_PARAM:
+            if timeout is not None:
+                problems.append((key, "given more than once", value))
+            timeout = value
         elif key not in declared:
             takes = ", ".join(declared) or "no parameters"
             problems.append((key, f"unknown parameter; this query takes {takes}", value))
@@ -116,9 +128,15 @@ def parse_parameters(
             subs[ox.Variable(name)] = declared[name].bind(raw)
         except ParameterError as e:
             problems.append((name, str(e), raw))
+    seconds = max_timeout
+    if timeout:
+        try:
+            seconds = parse_timeout([timeout], max_timeout)
+        except ProtocolError as e:
+            problems.append((TIMEOUT_PARAM, e.message, timeout))
     if problems:
         raise Problems(problems)
-    return subs, fmt
+    return subs, fmt, seconds
 
 
 def query_form(query: NamedQuery) -> str:
@@ -150,32 +168,6 @@ def choose_answer_format(
         fmt = format_from_token(token, candidates)
         return fmt, f"unknown format {token!r}"
     return choose_format(accept, candidates), "no acceptable format"
-
-
-def evaluate(
-    store: ox.Store,
-    query: NamedQuery,
-    subs: dict[ox.Variable, ox.NamedNode | ox.Literal],
-    accept: str | None,
-    token: str | None,
-) -> tuple[Format, bytes]:
-    """Run a named query with bound parameters and serialize its answer.
-
-    Raises:
-        LookupError: no acceptable format (the message lists what the query can return).
-    """
-    result = store.query(query.text, substitutions=dict(subs))
-    is_graph = isinstance(result, ox.QueryTriples)
-    fmt, why = choose_answer_format(is_graph, accept, token)
-    if fmt is None:
-        offered = ", ".join(f.media_type for f in (GRAPH_FORMATS if is_graph else RESULT_FORMATS))
-        raise LookupError(f"{why}; this query returns {offered}")
-    if isinstance(result, ox.QueryTriples):
-        body = result.serialize(format=_OX_GRAPH[fmt.name])
-    else:
-        body = result.serialize(format=_OX_RESULTS[fmt.name])
-    assert body is not None
-    return fmt, body
 
 
 def operation_id(name: str) -> str:
@@ -242,6 +234,16 @@ def openapi_parameters(query: NamedQuery) -> list[dict[str, Any]]:
                 "schema": {"type": "string", "enum": [f.tokens[0] for f in RESULT_FORMATS]},
             }
         )
+    params.append(
+        {
+            "name": TIMEOUT_PARAM,
+            "in": "query",
+            "required": False,
+            "description": "Seconds before the query is stopped with 503; "
+            "it can only lower the server's deadline (query_timeout).",
+            "schema": {"type": "number", "exclusiveMinimum": 0},
+        }
+    )
     return params
 
 
@@ -336,38 +338,49 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def run_named_query(
-    request: Request, query: NamedQuery, data: ReadOnlyData, settings: Settings
-) -> Response:
-    """``GET /api/queries/<name>``: bind, evaluate, negotiate; 422 on a bad value, 406 on format."""
+async def run_named_query(request: Request, query: NamedQuery, settings: Settings) -> Response:
+    """``GET /api/queries/<name>``: bind, negotiate, evaluate on a query worker as ``/sparql`` does.
+
+    ``422`` on a bad value, ``406`` on format, ``304`` on a matching ``If-None-Match``, ``503`` past
+    the deadline (the worker is killed and replaced).
+    """
+    started = time.perf_counter()
     try:
-        subs, token = parse_parameters(query, list(request.query_params.multi_items()))
+        subs, token, timeout = parse_parameters(
+            query, list(request.query_params.multi_items()), settings.query_timeout
+        )
     except Problems as e:
         return JSONResponse({"detail": e.detail()}, status_code=422)
     accept = request.headers.get("accept")
-    key = "\0".join(
-        [
-            "api",
-            query.name,
-            repr(sorted((str(k), str(v)) for k, v in subs.items())),
-            str(token),
-            str(accept),
-        ]
-    )
-    headers = cache_headers(data, settings, key)
-    cached = not_modified(request, headers)
+    results, results_why = choose_answer_format(False, accept, token)
+    graph, graph_why = choose_answer_format(True, accept, token)
+    is_graph = query_form(query) in ("construct", "describe")
+    if (graph if is_graph else results) is None:
+        offered = ", ".join(f.media_type for f in (GRAPH_FORMATS if is_graph else RESULT_FORMATS))
+        why = graph_why if is_graph else results_why
+        return PlainTextResponse(
+            f"{why}; this query returns {offered}\n", status_code=406, headers={"Vary": "Accept"}
+        )
+    req = QueryRequest(query.text, timeout=timeout, formats=Negotiated(results, graph))
+    bound = encode_substitutions(subs)
+    rt = await get_runtime(request)
+    cached = not_modified(rt, req, request.headers.get("if-none-match"), bound)
     if cached is not None:
         return cached
-    try:
-        fmt, body = evaluate(data.store, query, subs, accept, token)
-    except LookupError as e:
-        return PlainTextResponse(f"{e}\n", status_code=406, headers={"Vary": "Accept"})
-    except (SyntaxError, RuntimeError, OSError) as e:
-        # A broken query file or store: say which, rather than an anonymous 500.
-        return PlainTextResponse(f"Query {query.name!r} failed: {e}\n", status_code=500)
-    if token is not None and fmt.name in DOWNLOAD_FORMATS:
-        headers["Content-Disposition"] = f'attachment; filename="{query.name}.{fmt.name}"'
-    return Response(body, media_type=fmt.content_type, headers=headers)
+
+    def download(fmt: Format) -> dict[str, str]:
+        if token is not None and fmt.name in DOWNLOAD_FORMATS:
+            return {"Content-Disposition": f'attachment; filename="{query.name}.{fmt.name}"'}
+        return {}
+
+    response = await answer_query(
+        rt, req, request.method, started, substitutions=bound, extra_headers=download
+    )
+    if response.status_code == 400:
+        # A refused or unparsable query file is the server's fault, not the client's.
+        why = bytes(response.body).decode("utf-8", "replace").strip()
+        return PlainTextResponse(f"Query {query.name!r} failed: {why}\n", status_code=500)
+    return response
 
 
 def _responses() -> dict[int | str, dict[str, Any]]:
@@ -398,16 +411,17 @@ def _responses() -> dict[int | str, dict[str, Any]]:
             "description": "A parameter value that does not fit its type, with the reason",
             "content": {"application/json": {"schema": detail}},
         },
+        503: {
+            "description": "The query ran past its deadline and was stopped",
+            "content": {"text/plain": {}},
+        },
     }
 
 
 def create_router(settings: Settings) -> APIRouter:
     """The REST API (one operation per named query) and ``/.well-known/sparql-examples``."""
     queries = load_named_queries(Path(settings.root))
-    router = APIRouter(lifespan=store_lifespan(settings))
-
-    def data_of(request: Request) -> ReadOnlyData:
-        return read_only_data(request.app, settings)
+    router = APIRouter()
 
     def list_queries(request: Request) -> JSONResponse:
         """Every named query: title, description, typed parameters with examples, links."""
@@ -423,9 +437,9 @@ def create_router(settings: Settings) -> APIRouter:
         response_class=JSONResponse,
     )
 
-    def make_endpoint(query: NamedQuery) -> Callable[[Request], Response]:
-        def endpoint(request: Request) -> Response:
-            return run_named_query(request, query, data_of(request), settings)
+    def make_endpoint(query: NamedQuery) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await run_named_query(request, query, settings)
 
         endpoint.__name__ = operation_id(query.name)
         endpoint.__doc__ = query.description

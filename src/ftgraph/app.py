@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 from collections import OrderedDict
@@ -26,7 +25,7 @@ from starlette.types import Send
 
 from ftgraph import service_description as sdesc
 from ftgraph.config import Settings
-from ftgraph.engine import Engine, Execution, Job, QueryError, QueryTimeout
+from ftgraph.engine import Engine, Execution, Job, QueryError, QueryTimeout, Substitution
 from ftgraph.metrics import Metrics, MetricsMiddleware, log_query, query_hash
 from ftgraph.namespaces import META_GRAPH
 from ftgraph.protocol import (
@@ -54,8 +53,6 @@ VOID_QUERY = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?
 """The VoID description is whatever the build wrote into the meta graph."""
 
 
-RESULT_CACHE_MB = 64.0
-"""Default size of the result cache (``FTGRAPH_RESULT_CACHE_MB``; 0 turns it off)."""
 RESULT_CACHE_ENTRY = 8 * 1024 * 1024
 """Larger answers are streamed and never cached, so the cache cannot hold a few huge answers."""
 
@@ -99,10 +96,8 @@ def cacheable(query: str, facts: QueryFacts) -> bool:
 
 
 def _result_cache(settings: Settings) -> ResultCache | None:
-    raw: Any = getattr(settings, "result_cache_mb", None)
-    if raw is None:
-        raw = os.environ.get("FTGRAPH_RESULT_CACHE_MB", RESULT_CACHE_MB)
-    size = int(float(raw) * 1024 * 1024)
+    """The cache sized by ``Settings.result_cache_mb`` (``FTGRAPH_RESULT_CACHE_MB``), or None if 0."""
+    size = int(settings.result_cache_mb * 1024 * 1024)
     return ResultCache(size) if size > 0 else None
 
 
@@ -168,8 +163,12 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 # --------------------------------------------------------------------------------------------
 
 
-def etag_for(rt: Runtime, req: QueryRequest) -> str:
-    """Weak ETag: same dataset version, query, dataset and formats give the same bytes."""
+def etag_for(rt: Runtime, req: QueryRequest, substitutions: tuple[Substitution, ...] = ()) -> str:
+    """Weak ETag: same dataset version, query, dataset, formats and bound terms give the same bytes.
+
+    It is also the result cache's key, so the substitutions (sorted, see
+    :func:`~ftgraph.engine.encode_substitutions`) are part of it.
+    """
     f = req.formats
     key = "\0".join(
         (
@@ -182,6 +181,8 @@ def etag_for(rt: Runtime, req: QueryRequest) -> str:
             req.base_iri or "",
         )
     )
+    if substitutions:
+        key += "\0" + repr(substitutions)
     return 'W/"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
 
 
@@ -193,6 +194,26 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return True
     ours = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
+
+
+def not_modified(
+    rt: Runtime,
+    req: QueryRequest,
+    if_none_match: str | None,
+    substitutions: tuple[Substitution, ...] = (),
+) -> Response | None:
+    """``304 Not Modified`` when ``If-None-Match`` names the answer's ETag, else None."""
+    etag = etag_for(rt, req, substitutions)
+    if not etag_matches(if_none_match, etag):
+        return None
+    return Response(
+        status_code=304,
+        headers={
+            "ETag": etag,
+            "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
+            "Vary": "Accept",
+        },
+    )
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -256,8 +277,20 @@ class QueryStream(StreamingResponse):
             self.done(status, note, ex.nbytes)
 
 
-async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: float) -> Response:
-    """Evaluate a query on a worker and build the response (whole, or streamed if large)."""
+async def answer_query(
+    rt: Runtime,
+    req: QueryRequest,
+    method: str,
+    started: float,
+    *,
+    substitutions: tuple[Substitution, ...] = (),
+    extra_headers: Callable[[Format], dict[str, str]] | None = None,
+) -> Response:
+    """Evaluate a query on a worker and build the response (whole, or streamed if large).
+
+    ``substitutions`` bind variables to RDF terms in the worker (named queries); ``extra_headers``
+    adds headers that depend on the format the worker chose (a download's file name).
+    """
     m = rt.metrics
     qhash = query_hash(req.query)
 
@@ -285,13 +318,20 @@ async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: flo
     except ServiceRefused as e:
         done(400, str(e), 0)
         return _error(400, str(e))
-    etag = etag_for(rt, req)
+    etag = etag_for(rt, req, substitutions)
+
+    def headers_for(fmt: Format) -> dict[str, str]:
+        headers = _answer_headers(rt, fmt, etag)
+        if extra_headers is not None:
+            headers.update(extra_headers(fmt))
+        return headers
+
     cache = rt.cache if cacheable(req.query, facts) else None
     if cache is not None:
         hit = cache.get(etag)
         if hit is not None:
             done(200, "", len(hit[1]), hit[0].name)
-            return Response(hit[1], headers=_answer_headers(rt, hit[0], etag))
+            return Response(hit[1], headers=headers_for(hit[0]))
     f = req.formats
     job = Job(
         query=req.query,
@@ -301,6 +341,7 @@ async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: flo
         results_format=ALL_FORMATS.index(f.results) if f.results else -1,
         graph_format=ALL_FORMATS.index(f.graph) if f.graph else -1,
         base_iri=req.base_iri,
+        substitutions=substitutions,
     )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(0.0, req.timeout - (time.perf_counter() - started))
@@ -316,7 +357,7 @@ async def answer_query(rt: Runtime, req: QueryRequest, method: str, started: flo
         return _error(e.status, e.message)
     fmt = execution.format
     assert fmt is not None
-    headers = _answer_headers(rt, fmt, etag)
+    headers = headers_for(fmt)
     if execution.complete:
         done(200, "", execution.nbytes)
         if cache is not None:
@@ -441,16 +482,9 @@ def create_app(settings: Settings) -> FastAPI:
         if req is None:
             return describe_service(rt, request)
         if method != "POST":
-            etag = etag_for(rt, req)
-            if etag_matches(request.headers.get("if-none-match"), etag):
-                return Response(
-                    status_code=304,
-                    headers={
-                        "ETag": etag,
-                        "Cache-Control": f"public, max-age={settings.cache_max_age}",
-                        "Vary": "Accept",
-                    },
-                )
+            cached = not_modified(rt, req, request.headers.get("if-none-match"))
+            if cached is not None:
+                return cached
         return await answer_query(rt, req, method, started)
 
     @app.options("/sparql")

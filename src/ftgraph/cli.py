@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cors-origins", help="comma-separated, empty disables (FTGRAPH_CORS_ORIGINS)")
     p.add_argument("--service-allow", help="SERVICE endpoints allowed (FTGRAPH_SERVICE_ALLOW)")
     p.add_argument(
+        "--result-cache-mb",
+        type=float,
+        help="memory for recent answers, 0 disables (FTGRAPH_RESULT_CACHE_MB)",
+    )
+    p.add_argument(
         "--log-level",
         choices=["critical", "error", "warning", "info", "debug"],
         help="FTGRAPH_LOG_LEVEL",

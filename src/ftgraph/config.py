@@ -52,4 +52,6 @@ class Settings(BaseSettings):
     """Comma-separated SPARQL endpoint IRIs a query may call with SERVICE; empty forbids SERVICE."""
     cache_max_age: int = 300
     """Seconds clients and proxies may cache query answers (they only change with a rebuild)."""
+    result_cache_mb: float = 64.0
+    """Megabytes of recent complete answers the server keeps in memory; 0 disables the cache."""
     log_level: str = "info"

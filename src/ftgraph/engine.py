@@ -6,7 +6,8 @@ serialize results with pyoxigraph straight into a pipe in framed chunks, and the
 those bytes to the client as they come: no answer is ever built as Python objects, and a slow
 client blocks the worker on a full pipe instead of filling memory.
 
-Wire format. Server to worker: 4-byte big-endian length + ``marshal`` of a :class:`Job` tuple.
+Wire format. Server to worker: 4-byte big-endian length + ``marshal`` of a :class:`Job` tuple
+(substitutions travel as plain tuples, see :func:`encode_substitutions`).
 Worker to server: frames of 1 type byte + 4-byte big-endian length + payload, where the type is
 ``R`` ready, ``C`` complete answer (format index byte + body), ``S`` start of a streamed answer
 (format index byte + first chunk), ``D`` more data, ``E`` end, ``X`` error (2-byte status +
@@ -26,9 +27,14 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from ftgraph.protocol import ALL_FORMATS, Format
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    import pyoxigraph as ox
 
 log = logging.getLogger("ftgraph.engine")
 
@@ -38,6 +44,71 @@ CHUNK = 64 * 1024
 """Bytes per later frame: few enough frames, small enough to stream smoothly."""
 STARTUP_TIMEOUT = 120.0
 """Seconds a worker may take to open the store."""
+
+
+Substitution = tuple[str, Literal["iri", "literal"], str, str | None, str | None]
+"""One bound variable as plain, marshal-able data: (variable name, kind, value, datatype IRI or
+None, language tag or None). A plain ``xsd:string`` literal has neither datatype nor language."""
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def encode_substitutions(
+    bindings: Mapping[ox.Variable, ox.NamedNode | ox.Literal],
+) -> tuple[Substitution, ...]:
+    """pyoxigraph ``substitutions`` as plain tuples for a :class:`Job`, sorted by variable name
+    (so equal bindings give equal jobs, ETags and cache keys whatever the parameter order).
+
+    Raises:
+        TypeError: a term that is neither an IRI nor a literal (blank nodes, quoted triples).
+        ValueError: a literal with a base direction, which the tuple cannot carry.
+    """
+    import pyoxigraph as ox
+
+    out: list[Substitution] = []
+    for var, term in bindings.items():
+        if isinstance(term, ox.NamedNode):
+            out.append((var.value, "iri", term.value, None, None))
+        elif isinstance(term, ox.Literal):
+            if term.direction is not None:
+                raise ValueError(f"?{var.value}: literals with a base direction are not supported")
+            if term.language is not None:
+                out.append((var.value, "literal", term.value, None, term.language))
+            else:
+                dt = term.datatype.value
+                out.append(
+                    (var.value, "literal", term.value, None if dt == _XSD_STRING else dt, None)
+                )
+        else:
+            raise TypeError(f"?{var.value}: cannot substitute {term!r}: only IRIs and literals")
+    out.sort()
+    return tuple(out)
+
+
+def decode_substitutions(
+    data: Iterable[Substitution],
+) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+    """The pyoxigraph terms of :func:`encode_substitutions`' tuples (in the worker).
+
+    Raises:
+        ValueError: an unknown kind, or a value pyoxigraph refuses (such as an invalid IRI).
+    """
+    import pyoxigraph as ox
+
+    subs: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
+    for name, kind, value, datatype, language in data:
+        if kind == "iri":
+            subs[ox.Variable(name)] = ox.NamedNode(value)
+        elif kind == "literal":
+            if language is not None:
+                subs[ox.Variable(name)] = ox.Literal(value, language=language)
+            elif datatype is not None:
+                subs[ox.Variable(name)] = ox.Literal(value, datatype=ox.NamedNode(datatype))
+            else:
+                subs[ox.Variable(name)] = ox.Literal(value)
+        else:
+            raise ValueError(f"?{name}: unknown substitution kind {kind!r}")
+    return subs
 
 
 @dataclass(frozen=True)
@@ -56,6 +127,8 @@ class Job:
     """Index into ALL_FORMATS for CONSTRUCT/DESCRIBE, -1 if none is acceptable."""
     base_iri: str | None = None
     """Base for relative IRIs in the query: the endpoint URL, as the protocol suggests."""
+    substitutions: tuple[Substitution, ...] = ()
+    """Variables bound to RDF terms (SEP-0007), never pasted into the query text."""
 
     def encode(self) -> bytes:
         """Length-prefixed marshal frame: the cheapest safe encoding between trusted processes."""
@@ -68,6 +141,7 @@ class Job:
                 self.results_format,
                 self.graph_format,
                 self.base_iri,
+                self.substitutions,
             )
         )
         return len(payload).to_bytes(4, "big") + payload
@@ -151,7 +225,7 @@ def _run_job(
     """
     import pyoxigraph as ox
 
-    query, default_graphs, named_graphs, union, results_idx, graph_idx, base_iri = job
+    query, default_graphs, named_graphs, union, results_idx, graph_idx, base_iri, subs = job
     kwargs: dict[str, Any] = {"base_iri": base_iri}
     if default_graphs is not None or named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
@@ -159,6 +233,8 @@ def _run_job(
     elif union and not union_materialised:
         kwargs["use_default_graph_as_union"] = True
     try:
+        if subs:
+            kwargs["substitutions"] = decode_substitutions(subs)
         result = store.query(query, **kwargs)
     except SyntaxError as e:
         _write_all(out, _error_frame(400, f"Query parse error: {e}"))

@@ -14,6 +14,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 PARAM_TYPES = ("iri", "string", "language", "integer", "date")
+TIMEOUT_PARAM = "timeout"
+"""The REST API's deadline parameter (seconds), as on ``/sparql``."""
+RESERVED_PARAMS = (TIMEOUT_PARAM,)
+"""Query-string names the REST API keeps for itself, so no query may declare them."""
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)\s+(?P<example>\S+)\s+—\s+(?P<text>.+)$"
@@ -105,6 +109,10 @@ def parse_named_query(path: Path) -> NamedQuery:
             if match is None or match["type"] not in PARAM_TYPES:
                 raise ValueError(
                     f"{path}: bad param line {line!r}: use '# param: name type example — text'"
+                )
+            if match["name"] in RESERVED_PARAMS:
+                raise ValueError(
+                    f"{path}: parameter name {match['name']!r} is reserved by the API; rename it"
                 )
             params.append(Parameter(match["name"], match["type"], match["example"], match["text"]))
     if not title:

@@ -156,7 +156,8 @@ def test_openapi_has_one_operation_per_query_with_typed_parameters(api: httpx.Cl
         assert query.description in op["description"]
         assert "```sparql" in op["description"]
         params = {p["name"]: p for p in op["parameters"]}
-        assert set(params) == {p.name for p in query.parameters} | {"format"}
+        assert set(params) == {p.name for p in query.parameters} | {"format", "timeout"}
+        assert params["timeout"]["schema"]["type"] == "number"
         for p in query.parameters:
             doc = params[p.name]
             assert doc["in"] == "query" and doc["required"] is False
@@ -165,7 +166,7 @@ def test_openapi_has_one_operation_per_query_with_typed_parameters(api: httpx.Cl
             schema_type, schema_format = types[p.type]
             assert doc["schema"]["type"] == schema_type
             assert doc["schema"].get("format") == schema_format
-        assert set(op["responses"]) >= {"200", "406", "422"}
+        assert set(op["responses"]) >= {"200", "406", "422", "503"}
         assert "application/sparql-results+json" in op["responses"]["200"]["content"]
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert len([i for i in ids if i.startswith("run_")]) == len(QUERIES)
