@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 
 from ftgraph.derive import (
@@ -13,11 +15,14 @@ from ftgraph.derive import (
     SUBCLASS_OF,
     SUBPROPERTY_OF,
     alignment,
+    compile_rules,
     derive,
+    derive_stream,
     materialise,
     mentions,
 )
 from ftgraph.namespaces import FTG, ID, ONTOLOGY_GRAPH, SOURCE
+from ftgraph.sources import load_inputs
 
 ONTO = ox.NamedNode(ONTOLOGY_GRAPH)
 G1 = ox.NamedNode(SOURCE + "a1")
@@ -155,3 +160,51 @@ def test_derive_combines_both_steps_without_duplicates() -> None:
         ox.Quad(JANE, t("founded"), ACME, G1),
         ox.Quad(JANE, IS_REFERENCED_BY, G1, G1),
     }
+
+
+def _stream_equals_derive(onto: list[ox.Quad], data: list[ox.Quad]) -> None:
+    """``derive_stream`` may repeat quads or restate stated ones, but adds exactly ``derive``'s."""
+    streamed = set(derive_stream(onto, data)) - set(onto) - set(data)
+    assert streamed == set(derive(onto, data))
+
+
+ALIGNED_ONTOLOGY = axioms(
+    (t("Startup"), SUBCLASS_OF, t("Company")),
+    (t("Company"), EQUIVALENT_CLASS, ext("http://www.w3.org/ns/org#Organization")),
+    (t("memberOf"), SUBPROPERTY_OF, ext("http://www.w3.org/ns/org#memberOf")),
+    (t("memberOf"), INVERSE_OF, t("member")),
+    (t("member"), EQUIVALENT_PROPERTY, ext("http://schema.org/member")),
+    (t("name"), SUBPROPERTY_OF, ext("http://www.w3.org/2000/01/rdf-schema#label")),
+)
+ALIGNED_DATA = [
+    ox.Quad(ACME, RDF_TYPE, t("Startup"), G1),
+    ox.Quad(ACME, t("name"), ox.Literal("Acme"), G1),
+    ox.Quad(JANE, t("memberOf"), ACME, G1),
+    ox.Quad(JANE, t("memberOf"), ox.Literal("a club"), G2),
+    ox.Quad(ACME, t("member"), ox.BlankNode("b1"), G2),
+    ox.Quad(JANE, RDF_TYPE, ox.BlankNode("cls"), G2),
+    ox.Quad(ACME, t("name"), ox.Literal("Acme"), G2),
+    ox.Quad(ACME, RDF_TYPE, t("Startup"), G1),
+]
+
+
+def test_streamed_derivation_matches_derive() -> None:
+    assert compile_rules(alignment(ALIGNED_ONTOLOGY)) is not None
+    _stream_equals_derive(ALIGNED_ONTOLOGY, ALIGNED_DATA)
+
+
+def test_streamed_derivation_falls_back_when_rdf_type_has_superproperties() -> None:
+    onto = [
+        *ALIGNED_ONTOLOGY,
+        *axioms((RDF_TYPE, SUBPROPERTY_OF, t("category")), (t("category"), INVERSE_OF, t("has"))),
+    ]
+    assert compile_rules(alignment(onto)) is None
+    _stream_equals_derive(onto, ALIGNED_DATA)
+
+
+def test_streamed_derivation_matches_derive_on_the_repository(project_root: Path) -> None:
+    inputs = load_inputs(project_root)
+    onto = [q for f in inputs.ontology for q in f.quads]
+    data = [q for f in inputs.data for q in f.quads]
+    assert compile_rules(alignment(onto)) is not None
+    _stream_equals_derive(onto, data)
