@@ -118,20 +118,24 @@ def describe(store: ox.Store) -> list[ox.Quad]:
     add(ds, _v("uriSpace"), ox.Literal(ID))
     add(ds, _v("uriRegexPattern"), ox.Literal("^" + re.escape(ID)))
 
+    # The default graph is the materialised union, a set: plain counts need no DISTINCT over triples.
     distinct = "SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {vars} WHERE {{ {where} }} }}"
-    in_id = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"))'
-    add(ds, _v("triples"), _int(st.count(distinct.format(vars="?s ?p ?o", where="?s ?p ?o"))))
-    add(ds, _v("entities"), _int(st.count(distinct.format(vars="?s", where=f"?s ?p ?o {in_id}"))))
-    add(ds, _v("distinctSubjects"), _int(st.count(distinct.format(vars="?s", where="?s ?p ?o"))))
+    add(ds, _v("triples"), _int(st.count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+    subjects = entities = 0
+    for row in st.rows("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+        subjects += 1
+        subject = row["s"]
+        entities += isinstance(subject, ox.NamedNode) and subject.value.startswith(ID)
+    add(ds, _v("entities"), _int(entities))
+    add(ds, _v("distinctSubjects"), _int(subjects))
     add(ds, _v("distinctObjects"), _int(st.count(distinct.format(vars="?o", where="?s ?p ?o"))))
     add(ds, _v("properties"), _int(st.count(distinct.format(vars="?p", where="?s ?p ?o"))))
     add(ds, _v("classes"), _int(st.count(distinct.format(vars="?c", where="?s a ?c"))))
 
     for row in st.rows(
-        "SELECT ?c (COUNT(*) AS ?n) (SUM(?in_id) AS ?entities) WHERE { "
-        "SELECT DISTINCT ?c ?s "
-        f'(IF(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"), 1, 0) AS ?in_id) '
-        "WHERE { ?s a ?c FILTER(isIRI(?c)) } } GROUP BY ?c ORDER BY ?c"
+        "SELECT ?c (COUNT(*) AS ?n) "
+        f'(SUM(IF(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"), 1, 0)) AS ?entities) '
+        "WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c"
     ):
         c = row["c"]
         assert isinstance(c, ox.NamedNode)
@@ -141,10 +145,7 @@ def describe(store: ox.Store) -> list[ox.Quad]:
         add(part, _v("entities"), _int(int(_lit(row["entities"]))))
         add(part, _v("distinctSubjects"), _int(int(_lit(row["n"]))))
 
-    for row in st.rows(
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } "
-        "GROUP BY ?p ORDER BY ?p"
-    ):
+    for row in st.rows("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"):
         p = row["p"]
         assert isinstance(p, ox.NamedNode)
         part = ox.NamedNode(PARTITION + "property/" + slug(p.value))
@@ -198,7 +199,7 @@ def examples(st: _Stats) -> list[ox.NamedNode]:
     found: list[ox.NamedNode] = []
     for prefix in (ID + "organisation/", ID):
         for row in st.rows(
-            "SELECT DISTINCT ?s WHERE { ?s a ?c "
+            "SELECT ?s WHERE { { SELECT DISTINCT ?s WHERE { ?s a ?c } } "
             f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{prefix}")) }} ORDER BY ?s LIMIT {EXAMPLES}'
         ):
             s = row["s"]
