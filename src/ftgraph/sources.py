@@ -192,25 +192,34 @@ _STRING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\
                      r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.DOTALL)  # fmt: skip
 
 
+def _skip_opaque(text: str, pos: int) -> int | None:
+    """Offset after the string, IRI or comment starting at ``pos`` (their braces and dots are not syntax),
+    or None when ``pos`` starts none of them."""
+    c = text[pos]
+    n = len(text)
+    if c in "\"'":
+        m = _STRING.match(text, pos)
+        return m.end() if m else pos + 1
+    if c == "<":
+        # `<` starts an IRI: TriG has no comparison operators outside of them.
+        end = text.find(">", pos)
+        return end + 1 if end != -1 else n
+    if c == "#":
+        end = text.find("\n", pos)
+        return end if end != -1 else n
+    return None
+
+
 def _skip_block(text: str, pos: int) -> int:
     """Offset just after the ``}`` closing the block whose ``{`` precedes ``pos``."""
     depth = 1
     n = len(text)
     while pos < n and depth:
+        after = _skip_opaque(text, pos)
+        if after is not None:
+            pos = after
+            continue
         c = text[pos]
-        if c in "\"'":
-            m = _STRING.match(text, pos)
-            pos = m.end() if m else pos + 1
-            continue
-        if c == "<":
-            end = text.find(">", pos)
-            # `<` is also a comparison-free character only inside IRIs in TriG.
-            pos = end + 1 if end != -1 else n
-            continue
-        if c == "#":
-            end = text.find("\n", pos)
-            pos = end if end != -1 else n
-            continue
         if c == "{" and not text.startswith("{|", pos):
             depth += 1
         elif c == "}" and not (pos > 0 and text[pos - 1] == "|"):
@@ -223,20 +232,11 @@ def _skip_statement(text: str, pos: int) -> int:
     """Offset after the ``.`` ending a default-graph triple starting at ``pos``."""
     n = len(text)
     while pos < n:
-        c = text[pos]
-        if c in "\"'":
-            m = _STRING.match(text, pos)
-            pos = m.end() if m else pos + 1
+        after = _skip_opaque(text, pos)
+        if after is not None:
+            pos = after
             continue
-        if c == "<":
-            end = text.find(">", pos)
-            pos = end + 1 if end != -1 else n
-            continue
-        if c == "#":
-            end = text.find("\n", pos)
-            pos = end if end != -1 else n
-            continue
-        if c == "." and (pos + 1 >= n or text[pos + 1].isspace() or text[pos + 1] == "#"):
+        if text[pos] == "." and (pos + 1 >= n or text[pos + 1].isspace() or text[pos + 1] == "#"):
             return pos + 1
         pos += 1
     return pos
