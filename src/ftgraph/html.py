@@ -202,11 +202,14 @@ def term(
 
 NAV: Sequence[tuple[str, str]] = (
     ("/", "Home"),
-    ("/sparql", "SPARQL"),
+    ("/query", "Query"),
+    ("/timeline", "Timeline"),
+    ("/graph", "Graph"),
     ("/ontology", "Ontology"),
-    ("/docs", "API"),
+    ("/api/queries", "Named queries"),
+    ("/docs", "API docs"),
 )
-"""Header links on every page."""
+"""Header links on every page, the linked-data pages and the UI pages alike."""
 
 
 def page(

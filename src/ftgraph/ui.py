@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from ftgraph.config import Settings
 from ftgraph.engine import Job, QueryError, QueryTimeout
+from ftgraph.html import NAV
 from ftgraph.named_queries import NamedQuery, load_named_queries
 from ftgraph.namespaces import BASE, DATASET, META_GRAPH, PREFIXES
 from ftgraph.protocol import ALL_FORMATS, RESULT_FORMATS
@@ -306,16 +307,6 @@ async def overview_for(state: UiState, rt: Runtime) -> Overview:
 # --------------------------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------------------------
-
-NAV = (
-    ("/", "Home"),
-    ("/query", "Query"),
-    ("/timeline", "Timeline"),
-    ("/graph", "Graph"),
-    ("/ontology", "Ontology"),
-    ("/api/queries", "Named queries"),
-    ("/docs", "API docs"),
-)
 
 
 def local_href(iri: str) -> str:

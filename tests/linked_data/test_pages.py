@@ -44,7 +44,7 @@ def test_entity_page_shows_facts_labels_and_sources(http: httpx.Client) -> None:
     assert '<h1><span lang="fr">Voyage Privé</span></h1>' in html
     links = hrefs(html)
     # Header links on every page.
-    assert {"/", "/sparql", "/ontology", "/docs"} <= set(links)
+    assert {"/", "/query", "/ontology", "/docs"} <= set(links)
     # Our IRIs become server-relative links, to entities and to ontology terms.
     assert "/id/place/pays-d-aix" in links
     assert "/ontology/location" in links
