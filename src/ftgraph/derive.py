@@ -12,16 +12,14 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import ID, PREFIXES
+from ftgraph.namespaces import ID, IS_REFERENCED_BY, PREFIXES, RDF_TYPE
 from ftgraph.sources import is_source_graph
 
-RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 SUBCLASS_OF = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
 SUBPROPERTY_OF = ox.NamedNode(PREFIXES["rdfs"] + "subPropertyOf")
 EQUIVALENT_CLASS = ox.NamedNode(PREFIXES["owl"] + "equivalentClass")
 EQUIVALENT_PROPERTY = ox.NamedNode(PREFIXES["owl"] + "equivalentProperty")
 INVERSE_OF = ox.NamedNode(PREFIXES["owl"] + "inverseOf")
-IS_REFERENCED_BY = ox.NamedNode(PREFIXES["dcterms"] + "isReferencedBy")
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,12 @@ from ftgraph.namespaces import (
     FTG,
     GRAPH,
     ID,
+    IS_REFERENCED_BY,
     META_GRAPH,
     ONTOLOGY,
     ONTOLOGY_GRAPH,
     PREFIXES,
+    RDF_TYPE,
     SOURCE,
 )
 from ftgraph.protocol import Format, choose_format, format_from_token
@@ -55,14 +57,12 @@ from ftgraph.store import open_read_only
 
 log = logging.getLogger("ftgraph.linked_data")
 
-RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 RDFS_LABEL = ox.NamedNode(h.RDFS_LABEL)
 SKOS_PREF_LABEL = ox.NamedNode(h.SKOS_PREF_LABEL)
 SKOS_ALT_LABEL = ox.NamedNode(PREFIXES["skos"] + "altLabel")
 DCT_TITLE = ox.NamedNode(h.DCT_TITLE)
 DCT_DATE = ox.NamedNode(PREFIXES["dcterms"] + "date")
 DCT_SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
-IS_REFERENCED_BY = ox.NamedNode(PREFIXES["dcterms"] + "isReferencedBy")
 PROV_DERIVED = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
 FOAF_DOCUMENT = ox.NamedNode(PREFIXES["foaf"] + "Document")
 FOAF_PRIMARY_TOPIC = ox.NamedNode(PREFIXES["foaf"] + "primaryTopic")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
+
 BASE = "https://w3id.org/ftgraph/"
 """Persistent namespace of everything ftgraph mints; a deployment maps it to its own host."""
 
@@ -57,3 +59,9 @@ PREFIXES: dict[str, str] = {
     "sd": "http://www.w3.org/ns/sparql-service-description#",
 }
 """Prefixes used everywhere (data files, queries, serializations)."""
+
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+"""``rdf:type`` as a pyoxigraph term, shared by the modules that build or read quads."""
+
+IS_REFERENCED_BY = ox.NamedNode(PREFIXES["dcterms"] + "isReferencedBy")
+"""``dcterms:isReferencedBy``: entity -> the source articles whose graph mentions it (derived at build time)."""

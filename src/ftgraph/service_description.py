@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import DATASET, PREFIXES
+from ftgraph.namespaces import DATASET, PREFIXES, RDF_TYPE
 from ftgraph.protocol import ALL_FORMATS, Format
 
 SD = PREFIXES["sd"]
 VOID = PREFIXES["void"]
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SEE_ALSO = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso")
 
 GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } } ORDER BY ?g"

@@ -19,13 +19,13 @@ from ftgraph.namespaces import (
     META_GRAPH,
     ONTOLOGY_GRAPH,
     PREFIXES,
+    RDF_TYPE,
     SOURCE,
     SPARQL_ENDPOINT,
 )
 
 VOID = PREFIXES["void"]
 DCTERMS = PREFIXES["dcterms"]
-RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 XSD_INTEGER = ox.NamedNode(PREFIXES["xsd"] + "integer")
 LICENSE = ox.NamedNode("https://creativecommons.org/licenses/by/4.0/")
 PARTITION = DATASET + "/partition/"
