@@ -10,7 +10,8 @@ FTGRAPH := $(BIN)/ftgraph
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-setup: ## create the venv ($(VENV)) and install ftgraph with test tools (editable)
+setup: ## build the web UI assets, create the venv ($(VENV)) and install ftgraph with test tools (editable)
+	cd frontend && npm ci && npm run build
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -e '.[test]'
 
