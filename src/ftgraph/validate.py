@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -240,12 +241,39 @@ def _results(
     return out
 
 
+def run_pyshacl(
+    data: Any,
+    shapes: rdflib.Graph,
+    *,
+    meta_shacl: bool = False,
+    use_shapes: list[str] | None = None,
+) -> rdflib.Graph:
+    """The one pyshacl call of ftgraph (tests use it too): no inference, SPARQL constraints on,
+    warnings and infos reported without failing, the data graph left as given or extended in place.
+
+    ``data`` is an rdflib Graph or a pyoxigraph Store; returns the validation report graph.
+    """
+    import pyshacl
+
+    _conforms, report, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        meta_shacl=meta_shacl,
+        allow_warnings=True,
+        allow_infos=True,
+        inplace=True,
+        use_shapes=use_shapes,
+    )
+    assert isinstance(report, rdflib.Graph)
+    return report
+
+
 def validate(
     inputs: Inputs, derived: Sequence[ox.Quad] | None = None, *, meta_shacl: bool = False
 ) -> ValidationReport:
     """Validate ontology + data + derived triples against ``shapes/`` (SPARQL constraints on)."""
-    import pyshacl
-
     if derived is None:
         derived = derive(
             (q for f in inputs.ontology for q in f.quads), (q for f in inputs.data for q in f.quads)
@@ -257,16 +285,7 @@ def validate(
     triples = inputs.triple_count()
     if len(shapes) == 0:
         return ValidationReport(True, [], files, triples)
-    _conforms, results, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        meta_shacl=meta_shacl,
-        allow_warnings=True,
-        allow_infos=True,
-        inplace=True,
-    )
+    results = run_pyshacl(data, shapes, meta_shacl=meta_shacl)
     violations = _results(results, shapes, inputs.files)
     conforms = not any(v.severity == "Violation" for v in violations)
     return ValidationReport(conforms, violations, files, triples)

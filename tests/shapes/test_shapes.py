@@ -38,7 +38,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 from rdflib.term import BNode, Node, URIRef
 
-from ftgraph.validate import format_violation, validate_root
+from ftgraph.validate import format_violation, run_pyshacl, validate_root
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -242,19 +242,8 @@ def outcome(report: rdflib.Graph) -> Outcome:
 
 
 def _pyshacl(data: Any, shacl: rdflib.Graph, use_shapes: list[str] | None = None) -> rdflib.Graph:
-    """pyshacl with the options of ``ftgraph validate``; ``data`` is an rdflib Graph or a pyoxigraph Store."""
-    _conforms, report, _text = pyshacl.validate(
-        data,
-        shacl_graph=shacl,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        allow_infos=True,
-        inplace=True,
-        use_shapes=use_shapes,
-    )
-    assert isinstance(report, rdflib.Graph)
-    return report
+    """pyshacl exactly as ``ftgraph validate`` runs it; ``data`` is an rdflib Graph or a pyoxigraph Store."""
+    return run_pyshacl(data, shacl, use_shapes=use_shapes)
 
 
 def validate_with_oxigraph(fixture: Path, use_shapes: list[str] | None = None) -> Outcome:
