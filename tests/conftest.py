@@ -6,12 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ftgraph.store import BuildInfo, build
+
+if TYPE_CHECKING:
+    from endpoint.live import LiveServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -29,6 +33,19 @@ def built_store(project_root: Path, tmp_path_factory: pytest.TempPathFactory) ->
     store = tmp_path_factory.mktemp("built") / "store"
     build(project_root, store)
     return store
+
+
+@pytest.fixture(scope="session")
+def real_server(
+    built_store: Path, project_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """One live endpoint (uvicorn subprocess, default settings) on :func:`built_store`, shared by every
+    package that tests the real data over HTTP: endpoint, linked data, API, UI."""
+    from endpoint.live import start_server
+
+    live = start_server(built_store, tmp_path_factory.mktemp("real"), root=str(project_root))
+    yield live
+    live.stop()
 
 
 @pytest.fixture(scope="session")

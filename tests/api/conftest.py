@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from endpoint.live import LiveServer, start_server
+from endpoint.live import LiveServer
 
 
 @pytest.fixture(scope="package")
-def api_server(
-    built_store: Path, project_root: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """The endpoint on the real build, with the repository's ``queries/``."""
-    live = start_server(built_store, tmp_path_factory.mktemp("api"), root=str(project_root))
-    yield live
-    live.stop()
+def api_server(real_server: LiveServer) -> LiveServer:
+    """The endpoint on the real build, with the repository's ``queries/`` (the session's shared server)."""
+    return real_server
 
 
 @pytest.fixture(scope="package")

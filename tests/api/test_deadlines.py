@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from endpoint.live import LiveServer, start_server
+from endpoint.live import LiveServer, read_truncated, start_server
 
 from ftgraph.named_queries import parse_named_query
 
@@ -68,24 +68,13 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def _idle_workers(server: LiveServer, n: int = 2) -> set[int]:
-    for _ in range(200):
-        h = server.health()
-        pids = h["worker_pids"]
-        assert isinstance(pids, list)
-        if len(pids) == n and h["busy"] == 0:
-            return {int(p) for p in pids}
-        time.sleep(0.05)
-    raise AssertionError(f"workers not back: {server.health()}")
-
-
 # --- deadlines ---------------------------------------------------------------------------------
 
 
 def test_past_its_deadline_a_named_query_is_503_and_its_worker_replaced(
     live: LiveServer, client: httpx.Client
 ) -> None:
-    before = _idle_workers(live)
+    before = live.idle_workers()
     t0 = time.monotonic()
     r = client.get("/api/queries/slow", params={"timeout": "0.5"})
     elapsed = time.monotonic() - t0
@@ -93,7 +82,7 @@ def test_past_its_deadline_a_named_query_is_503_and_its_worker_replaced(
     assert r.headers["content-type"].startswith("text/plain")
     assert "timed out after 0.5 s and was stopped" in r.text
     assert elapsed < SERVER_TIMEOUT, elapsed
-    after = _idle_workers(live)
+    after = live.idle_workers()
     killed = before - after
     assert len(killed) == 1, (before, after)
     assert _gone(killed.pop())
@@ -110,7 +99,6 @@ def test_without_timeout_the_server_deadline_applies(client: httpx.Client) -> No
 
 
 def test_deadline_mid_stream_truncates_the_answer(live: LiveServer) -> None:
-    received = b""
     with httpx.stream(
         "GET",
         live.base + "/api/queries/endless",
@@ -120,14 +108,9 @@ def test_deadline_mid_stream_truncates_the_answer(live: LiveServer) -> None:
     ) as r:
         assert r.status_code == 200
         assert r.headers["content-disposition"] == 'attachment; filename="endless.tsv"'
-        try:
-            for chunk in r.iter_raw():
-                received = (received + chunk)[-4096:]
-            raise AssertionError("the truncated answer ended like a complete one")
-        except httpx.RemoteProtocolError:
-            pass
+        received = read_truncated(r)
     assert b"INCOMPLETE" in received
-    _idle_workers(live)
+    live.idle_workers()
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,17 @@ class LiveServer:
         body: dict[str, object] = httpx.get(self.base + "/health", timeout=10).json()
         return body
 
+    def idle_workers(self, n: int = 2) -> set[int]:
+        """Pids of the query workers once ``n`` of them are up and none is busy (e.g. after a kill)."""
+        for _ in range(200):
+            h = self.health()
+            pids = h["worker_pids"]
+            assert isinstance(pids, list)
+            if len(pids) == n and h["busy"] == 0:
+                return {int(p) for p in pids}
+            time.sleep(0.05)
+        raise AssertionError(f"workers not back: {self.health()}")
+
     def log_text(self) -> str:
         """Everything the server wrote so far (stderr and stdout)."""
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -85,6 +96,18 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+
+
+def read_truncated(response: httpx.Response) -> bytes:
+    """The tail of a streamed answer that a deadline cut off; fails if the transfer ended cleanly."""
+    received = b""
+    try:
+        for chunk in response.iter_raw():
+            received = (received + chunk)[-4096:]
+        raise AssertionError("the truncated answer ended like a complete one")
+    except httpx.RemoteProtocolError:
+        pass
+    return received
 
 
 def start_server(store: Path, workdir: Path, **settings: str) -> LiveServer:

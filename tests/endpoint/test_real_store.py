@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 import rdflib
 
-from endpoint.live import LiveServer, start_server
+from endpoint.live import LiveServer
 from ftgraph.namespaces import DATASET, META_GRAPH
 from ftgraph.store import BuildInfo
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-
-
-@pytest.fixture(scope="module")
-def real_server(
-    built_store: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """Endpoint on the session's real build."""
-    live = start_server(built_store, tmp_path_factory.mktemp("real"))
-    yield live
-    live.stop()
 
 
 def test_health_reports_build_version(real_server: LiveServer, built_store_info: BuildInfo) -> None:

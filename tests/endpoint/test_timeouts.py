@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psutil
 
-from endpoint.live import LiveServer
+from endpoint.live import LiveServer, read_truncated
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 """A three-way cross product of the store: hours of work, no output until the end."""
@@ -23,20 +23,9 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def _wait_for_workers(server: LiveServer, n: int) -> list[int]:
-    for _ in range(200):
-        h = server.health()
-        pids = h["worker_pids"]
-        assert isinstance(pids, list)
-        if len(pids) == n and h["busy"] == 0:
-            return [int(p) for p in pids]
-        time.sleep(0.05)
-    raise AssertionError(f"workers not back: {server.health()}")
-
-
 def test_timeout_stops_query_while_others_succeed(server: LiveServer) -> None:
     """A query past its deadline gets 503 and its worker killed; 50 concurrent queries succeed."""
-    before = set(_wait_for_workers(server, 2))
+    before = server.idle_workers()
     simple = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.org/g/0> { ?s ?p ?o } }"
     with ThreadPoolExecutor(max_workers=51) as pool:
         slow = pool.submit(
@@ -53,7 +42,7 @@ def test_timeout_stops_query_while_others_succeed(server: LiveServer) -> None:
     assert {a.json()["results"]["bindings"][0]["n"]["value"] for a in answers} == {"500"}
     assert stopped.status_code == 503
     assert "timed out" in stopped.text
-    after = set(_wait_for_workers(server, 2))
+    after = server.idle_workers()
     killed = before - after
     assert len(killed) == 1, (before, after)
     assert _gone(killed.pop())
@@ -65,8 +54,7 @@ def test_timeout_stops_query_while_others_succeed(server: LiveServer) -> None:
 
 def test_timeout_mid_stream_truncates_answer(server: LiveServer) -> None:
     """Past the deadline after headers went out: an error marker, then the connection drops."""
-    _wait_for_workers(server, 2)
-    received = b""
+    server.idle_workers()
     with (
         httpx.stream(
             "GET",
@@ -77,12 +65,7 @@ def test_timeout_mid_stream_truncates_answer(server: LiveServer) -> None:
         ) as r,
     ):
         assert r.status_code == 200
-        try:
-            for chunk in r.iter_raw():
-                received = (received + chunk)[-4096:]
-            raise AssertionError("the truncated answer ended like a complete one")
-        except httpx.RemoteProtocolError:
-            pass
+        received = read_truncated(r)
     assert b"INCOMPLETE" in received
-    _wait_for_workers(server, 2)
+    server.idle_workers()
     assert httpx.get(server.sparql, params={"query": "ASK {}"}).status_code == 200

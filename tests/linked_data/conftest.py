@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from endpoint.live import LiveServer, make_store, start_server
 
 from .hostile import hostile_quads
-
-
-@pytest.fixture(scope="package")
-def real_server(
-    built_store: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """The endpoint on the session's real build, shared by the package's modules."""
-    live = start_server(built_store, tmp_path_factory.mktemp("ld-real"))
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="package")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-from endpoint.live import LiveServer, start_server
+from endpoint.live import LiveServer
 
 from ftgraph.ui import ASSETS, STATIC_DIR
 
@@ -50,15 +50,13 @@ def assets_built() -> bool:
 
 
 @pytest.fixture(scope="package")
-def ui_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real endpoint app (pages, assets, /sparql) on a free loopback port."""
+def ui_server(real_server: LiveServer) -> LiveServer:
+    """The real endpoint app (pages, assets, /sparql): the session's shared server, once assets exist."""
     if not assets_built():
         skip_unless_ci(
             f"UI assets are not built in {STATIC_DIR}: run `npm ci && npm run build` in frontend/"
         )
-    server = start_server(built_store, tmp_path_factory.mktemp("ui"))
-    yield server
-    server.stop()
+    return real_server
 
 
 @pytest.fixture(scope="package")
