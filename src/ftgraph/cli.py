@@ -47,7 +47,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ftgraph.validate import format_report, validate_root
 
     settings = settings_from_args(args)
-    report = validate_root(settings.root, meta_shacl=args.meta_shacl)
+    report = validate_root(
+        settings.root, meta_shacl=args.meta_shacl, engine=settings.validate_engine
+    )
     print(format_report(report))
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING
 
@@ -122,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", parents=[common], help="check inputs against shapes/")
     p.add_argument("--meta-shacl", action="store_true", help="also validate the shapes themselves")
+    p.add_argument(
+        "--engine",
+        dest="validate_engine",
+        choices=["sparql", "pyshacl"],
+        help="sparql (SHACL compiled to SPARQL on pyoxigraph, default) or pyshacl, the reference "
+        "(FTGRAPH_VALIDATE_ENGINE)",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("build", parents=[common, store], help="build the store atomically")

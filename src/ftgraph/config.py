@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,3 +56,5 @@ class Settings(BaseSettings):
     result_cache_mb: float = 64.0
     """Megabytes of recent complete answers the server keeps in memory; 0 disables the cache."""
     log_level: str = "info"
+    validate_engine: Literal["sparql", "pyshacl"] = "sparql"
+    """SHACL engine of ``ftgraph validate``: SHACL compiled to SPARQL on pyoxigraph, or pyshacl (reference)."""

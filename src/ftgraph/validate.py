@@ -1,18 +1,20 @@
 """SHACL validation of the whole dataset as one graph, reported as ``file:line`` lines.
 
-One merged rdflib Graph (never a Dataset): pyshacl would otherwise validate each article alone and
-miss references that cross articles.
+Two engines give the same results: ``sparql`` (default) compiles the shapes to SPARQL run by pyoxigraph
+(:mod:`ftgraph.shacl_sparql`, fast at scale); ``pyshacl`` is the reference. Both see one merged graph
+(never a Dataset): validating each article alone would miss references that cross articles.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyoxigraph as ox
 import rdflib
@@ -211,34 +213,74 @@ def _location_key(location: str | None) -> tuple[str, int]:
     return (file, int(line) if line.isdigit() else 0)
 
 
-def _results(
-    results: rdflib.Graph, shapes: rdflib.Graph, files: Sequence[SourceFile]
+@dataclass(frozen=True)
+class RawResult:
+    """One validation result as either engine finds it, in rdflib terms, before rendering.
+
+    ``path`` and ``shape`` are nodes of the graph given to :func:`render` (complex paths are blank nodes).
+    """
+
+    focus: Node | None
+    path: Node | None
+    shape: Node | None
+    component: Node | None
+    severity: Node | None
+    message: Node | None
+    value: Node | None
+
+
+def raw_results(results: rdflib.Graph) -> list[RawResult]:
+    """The top-level results of a pyshacl report graph."""
+    return [
+        RawResult(
+            focus=results.value(r, SH.focusNode),
+            path=results.value(r, SH.resultPath),
+            shape=results.value(r, SH.sourceShape),
+            component=results.value(r, SH.sourceConstraintComponent),
+            severity=results.value(r, SH.resultSeverity),
+            message=results.value(r, SH.resultMessage),
+            value=results.value(r, SH.value),
+        )
+        for r in results.subjects(RDF.type, SH.ValidationResult)
+    ]
+
+
+def render(
+    raw: Iterable[RawResult],
+    paths: rdflib.Graph,
+    shapes: rdflib.Graph,
+    files: Sequence[SourceFile],
 ) -> list[Violation]:
-    r_ = _Renderer(results, shapes, files)
+    """Report lines of either engine, sorted; ``paths`` holds the blank nodes of complex result paths."""
+    r_ = _Renderer(paths, shapes, files)
     out: list[Violation] = []
-    for r in results.subjects(RDF.type, SH.ValidationResult):
-        focus = results.value(r, SH.focusNode)
-        path = results.value(r, SH.resultPath)
-        message = results.value(r, SH.resultMessage)
-        severity = results.value(r, SH.resultSeverity)
-        value = results.value(r, SH.value)
-        text = str(message) if message is not None else ""
-        if value is not None and not text:
-            text = f"value {r_.term(value)}"
+    for r in raw:
+        focus = r.focus
+        text = str(r.message) if r.message is not None else ""
+        if r.value is not None and not text:
+            text = f"value {r_.term(r.value)}"
         out.append(
             Violation(
                 focus_node=str(focus) if focus is not None else "",
-                result_path=r_.term(path) if path is not None else None,
+                result_path=r_.term(r.path) if r.path is not None else None,
                 message=text,
-                source_shape=r_.shape(results.value(r, SH.sourceShape)),
-                severity=_SEVERITY.get(severity, str(severity)) if severity is not None else "",
-                constraint_component=r_.term(results.value(r, SH.sourceConstraintComponent)),
+                source_shape=r_.shape(r.shape),
+                severity=_SEVERITY.get(r.severity, str(r.severity))
+                if r.severity is not None
+                else "",
+                constraint_component=r_.term(r.component),
                 location=locate(str(focus), files) if isinstance(focus, rdflib.URIRef) else None,
             )
         )
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     out.sort(key=lambda v: (order.get(v.severity, 3), *_location_key(v.location), v.focus_node))
     return out
+
+
+def _results(
+    results: rdflib.Graph, shapes: rdflib.Graph, files: Sequence[SourceFile]
+) -> list[Violation]:
+    return render(raw_results(results), results, shapes, files)
 
 
 def run_pyshacl(
@@ -270,30 +312,70 @@ def run_pyshacl(
     return report
 
 
+Engine = Literal["sparql", "pyshacl"]
+ENGINES: tuple[Engine, ...] = ("sparql", "pyshacl")
+DEFAULT_ENGINE: Engine = "sparql"
+"""SHACL compiled to SPARQL on pyoxigraph (:mod:`ftgraph.shacl_sparql`); pyshacl stays the reference."""
+
+
+def validate_store(
+    store: ox.Store, shapes: rdflib.Graph, files: Sequence[SourceFile]
+) -> list[Violation]:
+    """Results of ``shapes`` on the default graph of ``store`` (the SPARQL engine), rendered.
+
+    A built store's default graph already holds ontology + data + derived triples, deduplicated.
+    """
+    from ftgraph.shacl_sparql import evaluate
+
+    return render(evaluate(store, shapes), shapes, shapes, files)
+
+
 def validate(
-    inputs: Inputs, derived: Sequence[ox.Quad] | None = None, *, meta_shacl: bool = False
+    inputs: Inputs,
+    derived: Sequence[ox.Quad] | None = None,
+    *,
+    meta_shacl: bool = False,
+    engine: Engine = DEFAULT_ENGINE,
 ) -> ValidationReport:
-    """Validate ontology + data + derived triples against ``shapes/`` (SPARQL constraints on)."""
+    """Validate ontology + data + derived triples against ``shapes/`` (SPARQL constraints on).
+
+    ``meta_shacl`` needs pyshacl's SHACL-for-SHACL: with the SPARQL engine the shapes are first checked
+    by pyshacl on an empty data graph (cheap), then the data by the SPARQL engine.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown validation engine {engine!r}: use one of {', '.join(ENGINES)}")
     if derived is None:
         derived = derive(
             (q for f in inputs.ontology for q in f.quads), (q for f in inputs.data for q in f.quads)
         )
-    data = to_graph(inputs.dataset_quads())
-    to_graph(derived, data)
     shapes = shapes_graph(inputs)
     files = len(inputs.files)
     triples = inputs.triple_count()
     if len(shapes) == 0:
         return ValidationReport(True, [], files, triples)
-    results = run_pyshacl(data, shapes, meta_shacl=meta_shacl)
-    violations = _results(results, shapes, inputs.files)
+    if engine == "pyshacl":
+        data = to_graph(inputs.dataset_quads())
+        to_graph(derived, data)
+        results = run_pyshacl(data, shapes, meta_shacl=meta_shacl)
+        violations = _results(results, shapes, inputs.files)
+    else:
+        if meta_shacl:
+            run_pyshacl(rdflib.Graph(), shapes, meta_shacl=True)
+        store = ox.Store()
+        store.bulk_extend(
+            ox.Quad(q.subject, q.predicate, q.object)
+            for q in itertools.chain(inputs.dataset_quads(), derived)
+        )
+        violations = validate_store(store, shapes, inputs.files)
     conforms = not any(v.severity == "Violation" for v in violations)
     return ValidationReport(conforms, violations, files, triples)
 
 
-def validate_root(root: Path, *, meta_shacl: bool = False) -> ValidationReport:
+def validate_root(
+    root: Path, *, meta_shacl: bool = False, engine: Engine = DEFAULT_ENGINE
+) -> ValidationReport:
     """Parse and validate everything under ``root``; syntax errors raise ``InputError``."""
-    return validate(load_inputs(root), meta_shacl=meta_shacl)
+    return validate(load_inputs(root), meta_shacl=meta_shacl, engine=engine)
 
 
 def format_violation(v: Violation) -> str:

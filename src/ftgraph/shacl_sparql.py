@@ -1,0 +1,859 @@
+"""SHACL shapes compiled to SPARQL and evaluated on a pyoxigraph store's default graph.
+
+pyshacl walks an rdflib graph node by node; on a million triples that takes minutes and gigabytes. Here
+every constraint of every shape becomes one SPARQL query over all focus nodes at once, run by Oxigraph,
+and the rows come back as :class:`ftgraph.validate.RawResult` s, rendered by the same code as pyshacl's.
+
+Scope: the SHACL Core components and SPARQL-based constraints that ``shapes/`` uses (plus a few trivial
+siblings); anything else raises :class:`UnsupportedShapeError` before a single query runs, never a
+silent skip. Nested shapes (``sh:or``, ``sh:xone``, ``sh:and``, ``sh:not``, ``sh:node``,
+``sh:qualifiedValueShape``) are evaluated exactly: the nested shape is itself compiled and run over the
+candidate value nodes (a sub-select), and the set of value nodes that do not conform is combined in
+Python. Deliberate choices where pyshacl and the SHACL spec could differ, all matching pyshacl 0.40:
+
+- several ``sh:node`` values on one shape give one result per failing value node (not one per shape);
+- ``sh:uniqueLang`` gives one result per focus node and duplicated (lower-cased) language, no value;
+- ``sh:lessThanOrEquals`` / ``sh:lessThan`` give one result per failing (value, other value) pair;
+- a SPARQL constraint's messages are its own ``sh:message`` then the shape's, with ``{?var}`` /
+  ``{$var}`` replaced by the lexical form of that variable's binding; duplicate solutions count once.
+
+Known divergence: ``sh:datatype`` checks well-formedness with Oxigraph's XSD casts, which follow XSD
+strictly; rdflib (hence pyshacl) also accepts e.g. ``"14"^^xsd:gYear``, ``"1e3"^^xsd:decimal`` and
+``"PT"^^xsd:duration``. Results without any ``sh:message`` get our own default message, not pyshacl's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from ftgraph.validate import RawResult, to_rdflib
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+_CASTABLE = {
+    XSD[name]
+    for name in (
+        "boolean",
+        "double",
+        "float",
+        "decimal",
+        "integer",
+        "dateTime",
+        "date",
+        "time",
+        "gYearMonth",
+        "gYear",
+        "gMonthDay",
+        "gDay",
+        "gMonth",
+        "duration",
+        "yearMonthDuration",
+        "dayTimeDuration",
+    )
+}
+"""Datatypes whose well-formedness Oxigraph's cast functions decide (an ill-typed literal fails to cast)."""
+
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+_ANNOTATIONS = {
+    RDF.type,
+    SH.message,
+    SH.severity,
+    SH.deactivated,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    SH.defaultValue,
+    SH.path,
+    SH.property,
+    *_TARGETS,
+}
+"""Parameters of a shape that are not constraints (or are handled with the shape itself)."""
+
+_VALUE_FILTERS = {
+    SH["class"],
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH.languageIn,
+    SH.minLength,
+    SH.maxLength,
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH["in"],
+}
+_PER_FOCUS = {SH.minCount, SH.maxCount, SH.hasValue, SH.uniqueLang}
+_PAIRS = {SH.lessThanOrEquals, SH.lessThan}
+_NESTED = {
+    SH["or"],
+    SH.xone,
+    SH["and"],
+    SH["not"],
+    SH.node,
+    SH.qualifiedValueShape,
+    SH.qualifiedMinCount,
+    SH.qualifiedMaxCount,
+    SH.qualifiedValueShapesDisjoint,
+}
+SUPPORTED_PARAMETERS = frozenset({*_VALUE_FILTERS, *_PER_FOCUS, *_PAIRS, *_NESTED, SH.sparql})
+"""Every SHACL constraint parameter this engine evaluates; any other ``sh:`` parameter is refused."""
+
+_PATH_PARAMETERS = {
+    SH.inversePath,
+    SH.alternativePath,
+    SH.zeroOrMorePath,
+    SH.oneOrMorePath,
+    SH.zeroOrOnePath,
+}
+_SPARQL_KEYS = {RDF.type, SH.select, SH.message, SH.prefixes, SH.deactivated}
+_NODE_KINDS: dict[Node, str] = {
+    SH.IRI: "isIRI(?value)",
+    SH.BlankNode: "isBlank(?value)",
+    SH.Literal: "isLiteral(?value)",
+    SH.BlankNodeOrIRI: "(isBlank(?value) || isIRI(?value))",
+    SH.BlankNodeOrLiteral: "(isBlank(?value) || isLiteral(?value))",
+    SH.IRIOrLiteral: "(isIRI(?value) || isLiteral(?value))",
+}
+
+
+class UnsupportedShapeError(ValueError):
+    """A shape uses SHACL this engine does not implement; ``--engine pyshacl`` still validates it."""
+
+
+# --- SPARQL text ---------------------------------------------------------------------------------
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal holding ``text`` exactly."""
+    escaped = (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    return f'"{escaped}"'
+
+
+def sparql_term(node: Node, where: str) -> str:
+    """An IRI or literal of the shapes graph written in a query; blank nodes cannot be."""
+    if isinstance(node, rdflib.URIRef):
+        return f"<{node}>"
+    if isinstance(node, rdflib.Literal):
+        if node.language:
+            return f"{_string(str(node))}@{node.language}"
+        datatype = node.datatype or XSD.string
+        return f"{_string(str(node))}^^<{datatype}>"
+    raise UnsupportedShapeError(f"{where}: a blank node cannot be compared by value")
+
+
+class Shapes:
+    """The shapes graph, read with the few helpers the compiler needs."""
+
+    def __init__(self, graph: rdflib.Graph) -> None:
+        self.graph = graph
+
+    def value(self, node: Node, pred: Node) -> Node | None:
+        """The one value of ``pred`` (an arbitrary one if several: callers check that first)."""
+        return self.graph.value(node, pred)
+
+    def values(self, node: Node, pred: Node) -> list[Node]:
+        """All values, in a stable order."""
+        return sorted(self.graph.objects(node, pred), key=lambda n: (type(n).__name__, str(n)))
+
+    def items(self, node: Node) -> list[Node]:
+        """The members of an RDF list."""
+        return list(Collection(self.graph, node))
+
+    def name(self, node: Node) -> str:
+        """How an error names a shape: its IRI, or the path of an anonymous one."""
+        if isinstance(node, rdflib.URIRef):
+            return f"<{node}>"
+        path = self.value(node, SH.path)
+        parent = next(self.graph.subjects(SH.property, node), None)
+        shown = f"<{path}>" if isinstance(path, rdflib.URIRef) else "a complex path"
+        owner = f" of {self.name(parent)}" if parent is not None else ""
+        return f"the anonymous shape on {shown}{owner}"
+
+    def path(self, node: Node, where: str) -> str:
+        """A SHACL property path as a SPARQL property path."""
+        if isinstance(node, rdflib.URIRef):
+            return f"<{node}>"
+        if (node, RDF.first, None) in self.graph:
+            return "(" + "/".join(self.path(x, where) for x in self.items(node)) + ")"
+        preds = {p for p in self.graph.predicates(node, None)}
+        for pred, fmt in (
+            (SH.inversePath, "^({})"),
+            (SH.zeroOrMorePath, "({})*"),
+            (SH.oneOrMorePath, "({})+"),
+            (SH.zeroOrOnePath, "({})?"),
+        ):
+            if pred in preds:
+                inner = self.value(node, pred)
+                assert inner is not None
+                return fmt.format(self.path(inner, where))
+        if SH.alternativePath in preds:
+            alt = self.value(node, SH.alternativePath)
+            assert alt is not None
+            return "(" + "|".join(self.path(x, where) for x in self.items(alt)) + ")"
+        raise UnsupportedShapeError(f"{where}: unsupported property path {node!r}")
+
+    def is_true(self, node: Node, pred: Node) -> bool:
+        """``pred`` is ``true`` on ``node``."""
+        v = self.value(node, pred)
+        return isinstance(v, rdflib.Literal) and v.toPython() is True
+
+
+# --- shapes that run, and the check that they are all supported ----------------------------------
+
+
+def target_shapes(shapes: Shapes) -> list[Node]:
+    """Shapes with a target (explicit, or implicit: a shape that is also an rdfs:Class), stable order."""
+    g = shapes.graph
+    found = {s for t in _TARGETS for s in g.subjects(t, None)}
+    found |= {
+        s
+        for s in g.subjects(RDF.type, RDFS.Class)
+        if (s, RDF.type, SH.NodeShape) in g or (s, RDF.type, SH.PropertyShape) in g
+    }
+    return sorted(found, key=lambda n: (isinstance(n, rdflib.BNode), str(n)))
+
+
+def _nested_shapes(shapes: Shapes, shape: Node) -> Iterator[Node]:
+    g = shapes
+    yield from g.values(shape, SH.property)
+    yield from g.values(shape, SH.node)
+    yield from g.values(shape, SH.qualifiedValueShape)
+    yield from g.values(shape, SH["not"])
+    for pred in (SH["or"], SH.xone, SH["and"]):
+        for lst in g.values(shape, pred):
+            yield from g.items(lst)
+
+
+def check_supported(shapes: Shapes, roots: list[Node] | None = None) -> None:
+    """Raise :class:`UnsupportedShapeError` naming the first shape parameter this engine cannot run.
+
+    Walks every shape reachable from the target shapes (or ``roots``), so nothing is skipped at run time.
+    """
+    seen: set[Node] = set()
+    todo = list(target_shapes(shapes) if roots is None else roots)
+    while todo:
+        shape = todo.pop()
+        if shape in seen:
+            continue
+        seen.add(shape)
+        where = shapes.name(shape)
+        for pred in sorted(set(shapes.graph.predicates(shape, None)), key=str):
+            if not str(pred).startswith(str(SH)) or pred in _ANNOTATIONS:
+                continue
+            if pred not in SUPPORTED_PARAMETERS:
+                raise UnsupportedShapeError(
+                    f"{where}: {_local(pred)} is not supported by the SPARQL engine "
+                    "(run `ftgraph validate --engine pyshacl`)"
+                )
+        path = shapes.value(shape, SH.path)
+        if path is not None:
+            shapes.path(path, where)
+        for pred in (SH.minCount, SH.maxCount, SH.uniqueLang):
+            if path is None and (shape, pred, None) in shapes.graph:
+                raise UnsupportedShapeError(f"{where}: {_local(pred)} needs sh:path")
+        if shapes.is_true(shape, SH.qualifiedValueShapesDisjoint):
+            raise UnsupportedShapeError(
+                f"{where}: sh:qualifiedValueShapesDisjoint is not supported by the SPARQL engine"
+            )
+        if (shape, SH.flags, None) in shapes.graph and (
+            shape,
+            SH.pattern,
+            None,
+        ) not in shapes.graph:
+            raise UnsupportedShapeError(f"{where}: sh:flags without sh:pattern")
+        for constraint in shapes.values(shape, SH.sparql):
+            _check_sparql(shapes, shape, constraint)
+        todo.extend(_nested_shapes(shapes, shape))
+
+
+def _check_sparql(shapes: Shapes, shape: Node, constraint: Node) -> None:
+    where = f"SPARQL constraint of {shapes.name(shape)}"
+    for pred in shapes.graph.predicates(constraint, None):
+        if pred not in _SPARQL_KEYS:
+            raise UnsupportedShapeError(f"{where}: {_local(pred)} is not supported")
+    select = shapes.value(constraint, SH.select)
+    if not isinstance(select, rdflib.Literal):
+        raise UnsupportedShapeError(f"{where}: needs one sh:select query")
+    for var in ("currentShape", "shapesGraph"):
+        if re.search(rf"[?$]{var}\b", str(select)):
+            raise UnsupportedShapeError(f"{where}: ${var} is not supported")
+
+
+def _local(iri: Node) -> str:
+    text = str(iri)
+    return "sh:" + text[len(str(SH)) :] if text.startswith(str(SH)) else f"<{text}>"
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Focus:
+    """A group pattern binding ``?this`` to each candidate focus node once (a sub-select)."""
+
+    pattern: str
+
+
+class Evaluator:
+    """Runs compiled shapes on one store; nested-shape conformance is cached per (shape, focus set)."""
+
+    def __init__(self, store: ox.Store, shapes: rdflib.Graph) -> None:
+        self.store = store
+        self.shapes = Shapes(shapes)
+        self._fresh = count()
+        self._nested: dict[tuple[Node, str], list[_Result]] = {}
+
+    # -- queries --
+
+    def _select(self, query: str) -> Iterator[ox.QuerySolution]:
+        result = self.store.query(query)
+        assert isinstance(result, ox.QuerySolutions)
+        yield from result
+
+    def targets(self, shape: Node) -> _Focus:
+        """Focus nodes of a target shape, SHACL instances following rdfs:subClassOf*."""
+        s = self.shapes
+        parts = [
+            f"{{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* {sparql_term(c, s.name(shape))} }}"
+            for c in s.values(shape, SH.targetClass)
+        ]
+        if (shape, RDF.type, RDFS.Class) in s.graph:
+            parts.append(f"{{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* {sparql_term(shape, '')} }}")
+        nodes = [sparql_term(n, s.name(shape)) for n in s.values(shape, SH.targetNode)]
+        if nodes:
+            parts.append(f"{{ VALUES ?this {{ {' '.join(nodes)} }} }}")
+        parts += [
+            f"{{ ?this {sparql_term(p, s.name(shape))} ?o }}"
+            for p in s.values(shape, SH.targetSubjectsOf)
+        ]
+        parts += [
+            f"{{ ?s {sparql_term(p, s.name(shape))} ?this }}"
+            for p in s.values(shape, SH.targetObjectsOf)
+        ]
+        return _Focus(f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}")
+
+    def value_focus(self, shape: Node, focus: _Focus) -> _Focus:
+        """The value nodes of ``shape`` at ``focus``, as the focus set of a nested shape."""
+        path = self.shapes.value(shape, SH.path)
+        if path is None:
+            return focus
+        f = f"?f{next(self._fresh)}"
+        sparql_path = self.shapes.path(path, self.shapes.name(shape))
+        return _Focus(
+            f"{{ SELECT DISTINCT ?this WHERE {{ {{ SELECT (?this AS {f}) WHERE {{ {focus.pattern} }} }} "
+            f"{f} {sparql_path} ?this }} }}"
+        )
+
+    def _value_nodes(self, shape: Node, focus: _Focus) -> str:
+        """Pattern binding ``?this`` and each of its value nodes ``?value``."""
+        path = self.shapes.value(shape, SH.path)
+        if path is None:
+            return f"{focus.pattern} BIND(?this AS ?value)"
+        return f"{focus.pattern} ?this {self.shapes.path(path, self.shapes.name(shape))} ?value ."
+
+    # -- shapes --
+
+    def run(self) -> list[RawResult]:
+        """Every result of every target shape, in shape order."""
+        roots = target_shapes(self.shapes)
+        check_supported(self.shapes, roots)
+        out: list[RawResult] = []
+        for shape in roots:
+            out.extend(self.shape_results(shape, self.targets(shape)))
+        return out
+
+    def nonconforming(self, shape: Node, focus: _Focus) -> frozenset[Term]:
+        """Nodes of ``focus`` that do not conform to ``shape`` (any result, whatever its severity)."""
+        return frozenset(r.owner for r in self.nested_results(shape, focus))
+
+    def nested_results(self, shape: Node, focus: _Focus) -> list[_Result]:
+        """:meth:`_results` of a nested shape, computed once per focus set."""
+        key = (shape, focus.pattern)
+        if key not in self._nested:
+            self._nested[key] = self._results(shape, focus)
+        return self._nested[key]
+
+    def shape_results(self, shape: Node, focus: _Focus) -> list[RawResult]:
+        """Results of ``shape`` and its property shapes at the nodes of ``focus``."""
+        return [r.raw for r in self._results(shape, focus)]
+
+    def _results(self, shape: Node, focus: _Focus) -> list[_Result]:
+        s = self.shapes
+        if s.is_true(shape, SH.deactivated):
+            return []
+        out: list[_Result] = []
+        ctx = _Context(self, shape, focus)
+        preds = set(s.graph.predicates(shape, None))
+        for pred in sorted(preds & _VALUE_FILTERS - {SH.flags}, key=str):
+            for param in s.values(shape, pred):
+                out += ctx.value_filter(pred, param)
+        for pred in sorted(preds & _PER_FOCUS, key=str):
+            for param in s.values(shape, pred):
+                out += ctx.per_focus(pred, param)
+        for pred in sorted(preds & _PAIRS, key=str):
+            for param in s.values(shape, pred):
+                out += ctx.pairs(pred, param)
+        if preds & _NESTED:
+            out += ctx.nested()
+        for constraint in s.values(shape, SH.sparql):
+            out += ctx.sparql(constraint)
+        for prop in s.values(shape, SH.property):
+            out += self._results(prop, focus)
+        return out
+
+
+@dataclass(frozen=True)
+class _Result:
+    owner: Term
+    """The focus node (of the shape being evaluated) this result makes non-conforming; for a nested
+    result of a failed sh:node (pyshacl's sh:detail, listed too) that is the outer focus node."""
+    raw: RawResult
+
+
+class _Context:
+    """One shape at one focus set: builds its queries and results."""
+
+    def __init__(self, ev: Evaluator, shape: Node, focus: _Focus) -> None:
+        self.ev = ev
+        self.s = ev.shapes
+        self.shape = shape
+        self.focus = focus
+        self.where = self.s.name(shape)
+        self.path = self.s.value(shape, SH.path)
+        self.severity = self.s.value(shape, SH.severity) or SH.Violation
+        self.messages = [str(m) for m in self.s.values(shape, SH.message)]
+        self.values = ev._value_nodes(shape, focus)
+
+    def result(
+        self,
+        focus: Term,
+        component: str,
+        value: Term | None,
+        default: str,
+        path: Node | None = None,
+        messages: list[str] | None = None,
+    ) -> _Result:
+        msgs = self.messages if messages is None else messages
+        return _Result(
+            focus,
+            RawResult(
+                focus=to_rdflib(focus),
+                path=self.path if path is None else path,
+                shape=self.shape,
+                component=SH[f"{component}ConstraintComponent"],
+                severity=self.severity,
+                message=rdflib.Literal(msgs[0] if msgs else default),
+                value=to_rdflib(value) if value is not None else None,
+            ),
+        )
+
+    def _rows(self, query: str) -> Iterator[ox.QuerySolution]:
+        try:
+            yield from self.ev._select(query)
+        except SyntaxError as err:  # a bug of the compiler or a bad sh:pattern: say which shape
+            raise UnsupportedShapeError(f"{self.where}: cannot compile ({err}):\n{query}") from err
+
+    # -- components on each value node --
+
+    def value_filter(self, pred: Node, param: Node) -> list[_Result]:
+        ok, component, default = self._value_condition(pred, param)
+        query = (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {self.values} FILTER(!COALESCE({ok}, false)) }}"
+        )
+        return [
+            self.result(row["this"], component, row["value"], default) for row in self._rows(query)
+        ]
+
+    def _value_condition(self, pred: Node, param: Node) -> tuple[str, str, str]:
+        """(SPARQL condition a conforming ``?value`` meets, component name, default message)."""
+        where = self.where
+        if pred == SH["class"]:
+            cls = sparql_term(param, where)
+            return (
+                f"EXISTS {{ ?value <{RDF.type}>/<{RDFS.subClassOf}>* {cls} }}",
+                "Class",
+                f"Value does not have class {cls}",
+            )
+        if pred == SH.datatype:
+            return (
+                _datatype_condition(param, where),
+                "Datatype",
+                f"Value is not Literal with datatype <{param}>",
+            )
+        if pred == SH.nodeKind:
+            if param not in _NODE_KINDS:
+                raise UnsupportedShapeError(f"{where}: unknown sh:nodeKind {param}")
+            return _NODE_KINDS[param], "NodeKind", f"Value is not of Node Kind <{param}>"
+        if pred == SH.pattern:
+            flags = self.s.value(self.shape, SH.flags)
+            args = _string(str(param)) + (f", {_string(str(flags))}" if flags is not None else "")
+            return (
+                f"(!isBlank(?value) && REGEX(STR(?value), {args}))",
+                "Pattern",
+                f"Value does not match pattern {param!s}",
+            )
+        if pred == SH.languageIn:
+            ranges = [str(x) for x in self.s.items(param)]
+            matches = " || ".join(f"langMatches(LANG(?value), {_string(r)})" for r in ranges)
+            return (
+                f'(isLiteral(?value) && LANG(?value) != "" && ({matches or "false"}))',
+                "LanguageIn",
+                f"String language is not in {ranges}",
+            )
+        if pred in (SH.minLength, SH.maxLength):
+            op = ">=" if pred == SH.minLength else "<="
+            name = "MinLength" if pred == SH.minLength else "MaxLength"
+            return (
+                f"(!isBlank(?value) && STRLEN(STR(?value)) {op} {_int(param)})",
+                name,
+                f"String length not {op} {param}",
+            )
+        bounds: dict[Node, tuple[str, str]] = {
+            SH.minInclusive: (">=", "MinInclusive"),
+            SH.maxInclusive: ("<=", "MaxInclusive"),
+            SH.minExclusive: (">", "MinExclusive"),
+            SH.maxExclusive: ("<", "MaxExclusive"),
+        }
+        if pred in bounds:
+            op, name = bounds[pred]
+            bound = sparql_term(param, where)
+            return f"(?value {op} {bound})", name, f"Value is not {op} {param}"
+        if pred == SH["in"]:
+            members = [sparql_term(x, where) for x in self.s.items(param)]
+            tests = " || ".join(f"sameTerm(?value, {m})" for m in members)
+            return f"({tests or 'false'})", "In", f"Value not in list {members}"
+        raise UnsupportedShapeError(f"{where}: {_local(pred)}")  # pragma: no cover - guarded
+
+    # -- components on each focus node --
+
+    def per_focus(self, pred: Node, param: Node) -> list[_Result]:
+        path = self.s.path(self.path, self.where) if self.path is not None else ""
+        focus = self.focus.pattern
+        if pred == SH.minCount:
+            n = _int(param)
+            if n <= 0:
+                return []
+            if n == 1:
+                query = f"SELECT ?this WHERE {{ {focus} FILTER NOT EXISTS {{ ?this {path} ?v }} }}"
+            else:
+                query = (
+                    f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?v }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})"
+                )
+            default = f"Less than {n} values on {self._on()}"
+            return [self.result(r["this"], "MinCount", None, default) for r in self._rows(query)]
+        if pred == SH.maxCount:
+            n = _int(param)
+            query = (
+                f"SELECT ?this WHERE {{ {focus} ?this {path} ?v }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {n})"
+            )
+            default = f"More than {n} values on {self._on()}"
+            return [self.result(r["this"], "MaxCount", None, default) for r in self._rows(query)]
+        if pred == SH.hasValue:
+            v = sparql_term(param, self.where)
+            test = f"?this {path} {v}" if path else f"FILTER(sameTerm(?this, {v}))"
+            query = f"SELECT ?this WHERE {{ {focus} FILTER NOT EXISTS {{ {test} }} }}"
+            default = f"Node {self._on()} does not contain a value in the set: [{v}]"
+            return [self.result(r["this"], "HasValue", None, default) for r in self._rows(query)]
+        if pred == SH.uniqueLang:
+            if not (isinstance(param, rdflib.Literal) and param.toPython() is True):
+                return []
+            query = (
+                f"SELECT DISTINCT ?this ?lang WHERE {{ {focus} ?this {path} ?a . ?this {path} ?b . "
+                'FILTER(isLiteral(?a) && isLiteral(?b) && LANG(?a) != "" && !sameTerm(?a, ?b) '
+                "&& LCASE(LANG(?a)) = LCASE(LANG(?b))) BIND(LCASE(LANG(?a)) AS ?lang) }"
+            )
+            return [
+                self.result(
+                    r["this"], "UniqueLang", None, "More than one String shares the same Language"
+                )
+                for r in self._rows(query)
+            ]
+        raise UnsupportedShapeError(f"{self.where}: {_local(pred)}")  # pragma: no cover - guarded
+
+    def _on(self) -> str:
+        return f"focus node->{self.path}" if self.path is not None else "focus node"
+
+    def pairs(self, pred: Node, param: Node) -> list[_Result]:
+        other = sparql_term(param, self.where)
+        op, name = ("<=", "LessThanOrEquals") if pred == SH.lessThanOrEquals else ("<", "LessThan")
+        query = (
+            f"SELECT DISTINCT ?this ?value ?other WHERE {{ {self.values} ?this {other} ?other . "
+            f"FILTER(!COALESCE(?value {op} ?other, false)) }}"
+        )
+        default = f"Value of focus node->{other} {op} value"
+        return [self.result(r["this"], name, r["value"], default) for r in self._rows(query)]
+
+    # -- nested shapes --
+
+    def nested(self) -> list[_Result]:
+        s = self.s
+        pairs: dict[Term, list[Term]] = {}
+        if self.path is None:
+            query = f"SELECT ?this WHERE {{ {self.focus.pattern} }}"
+            for row in self._rows(query):
+                pairs[row["this"]] = [row["this"]]
+        else:
+            path = s.path(self.path, self.where)
+            query = (
+                f"SELECT DISTINCT ?this ?value WHERE {{ {self.focus.pattern} "
+                f"OPTIONAL {{ ?this {path} ?value }} }}"
+            )
+            for row in self._rows(query):
+                vals = pairs.setdefault(row["this"], [])
+                if row["value"] is not None:
+                    vals.append(row["value"])
+        inner = self.ev.value_focus(self.shape, self.focus)
+
+        def bad(member: Node) -> frozenset[Term]:
+            return self.ev.nonconforming(member, inner)
+
+        out: list[_Result] = []
+        for pred, name in ((SH["or"], "Or"), (SH.xone, "Xone"), (SH["and"], "And")):
+            for lst in s.values(self.shape, pred):
+                members = s.items(lst)
+                failing_sets = [bad(m) for m in members]
+                for focus, vals in pairs.items():
+                    for v in vals:
+                        conforming = sum(v not in f for f in failing_sets)
+                        wrong = {
+                            "Or": conforming == 0,
+                            "Xone": conforming != 1,
+                            "And": conforming != len(members),
+                        }[name]
+                        if wrong:
+                            out.append(
+                                self.result(
+                                    focus, name, v, f"Node does not conform to sh:{name.lower()}"
+                                )
+                            )
+        for member in s.values(self.shape, SH["not"]):
+            failing = bad(member)
+            for focus, vals in pairs.items():
+                out += [
+                    self.result(focus, "Not", v, "Node must not conform to the shape")
+                    for v in vals
+                    if v not in failing
+                ]
+        for node_shape in s.values(self.shape, SH.node):
+            by_owner: dict[Term, list[_Result]] = {}
+            for r in self.ev.nested_results(node_shape, inner):
+                by_owner.setdefault(r.owner, []).append(r)
+            default = "Value does not conform to Shape. See details for more information."
+            for focus, vals in pairs.items():
+                for v in vals:
+                    if v in by_owner:
+                        out.append(self.result(focus, "Node", v, default))
+                        out += [_Result(focus, d.raw) for d in by_owner[v]]
+        for qshape in s.values(self.shape, SH.qualifiedValueShape):
+            failing = bad(qshape)
+            low = s.value(self.shape, SH.qualifiedMinCount)
+            high = s.value(self.shape, SH.qualifiedMaxCount)
+            for focus, vals in pairs.items():
+                n = sum(v not in failing for v in vals)
+                if low is not None and n < _int(low):
+                    out.append(
+                        self.result(
+                            focus,
+                            "QualifiedMinCount",
+                            None,
+                            f"Focus node does not conform to shape MinCount {low}",
+                        )
+                    )
+                if high is not None and n > _int(high):
+                    out.append(
+                        self.result(
+                            focus,
+                            "QualifiedMaxCount",
+                            None,
+                            f"Focus node does not conform to shape MaxCount {high}",
+                        )
+                    )
+        return out
+
+    # -- SPARQL-based constraints --
+
+    def sparql(self, constraint: Node) -> list[_Result]:
+        s = self.s
+        if s.is_true(constraint, SH.deactivated):
+            return []
+        select = str(s.value(constraint, SH.select))
+        if self.path is not None:
+            select = re.sub(r"\$PATH\b", s.path(self.path, self.where), select)
+        prologue = "".join(
+            f"PREFIX {decl_prefix}: <{decl_ns}>\n"
+            for decl_prefix, decl_ns in _declared_prefixes(s, constraint)
+        )
+        messages = [str(x) for x in s.values(constraint, SH.message)]
+        messages += [m for m in self.messages if m not in messages]
+        rows: list[dict[str, Term]] = []
+        joined = _join_with_focus(select, self.focus.pattern)
+        try:
+            if joined is not None:
+                rows.extend(_solutions(self.ev.store, prologue + joined))
+            else:
+                for frow in self._rows(f"SELECT ?this WHERE {{ {self.focus.pattern} }}"):
+                    focus = frow["this"]
+                    subst = {ox.Variable("this"): focus}
+                    for bound in _solutions(self.ev.store, prologue + select, substitutions=subst):
+                        bound.setdefault("this", focus)
+                        rows.append(bound)
+        except SyntaxError as err:
+            raise UnsupportedShapeError(
+                f"{self.where}: SPARQL constraint does not parse: {err}"
+            ) from err
+        out: list[_Result] = []
+        seen: set[tuple[tuple[str, Term], ...]] = set()
+        for bound in rows:
+            key = tuple(sorted(bound.items(), key=lambda kv: kv[0]))
+            if key in seen:
+                continue
+            seen.add(key)
+            if "failure" in bound:
+                raise RuntimeError(f"{self.where}: the SPARQL constraint reported ?failure")
+            focus = bound["this"]
+            value = bound.get("value", focus if self.path is None else None)
+            path_term = bound.get("path")
+            formatted = [_format_message(m, bound) for m in messages]
+            out.append(
+                self.result(
+                    focus,
+                    "SPARQL",
+                    value,
+                    "SPARQL constraint violated",
+                    path=to_rdflib(path_term) if path_term is not None else None,
+                    messages=formatted,
+                )
+            )
+        return out
+
+
+def _int(node: Node) -> int:
+    """An integer parameter (sh:minCount, sh:maxLength…) of the shapes graph."""
+    return int(str(node))
+
+
+def _datatype_condition(datatype: Node, where: str) -> str:
+    """SPARQL condition: ``?value`` is a well-formed literal of ``datatype``."""
+    if datatype == RDF.langString:
+        return '(isLiteral(?value) && LANG(?value) != "")'
+    if datatype == RDFS.Literal:
+        return "isLiteral(?value)"
+    dt = sparql_term(datatype, where)
+    ok = f'(isLiteral(?value) && LANG(?value) = "" && DATATYPE(?value) = {dt})'
+    if datatype in _CASTABLE:
+        ok = f"({ok} && isLiteral({dt}(?value)))"
+    return ok
+
+
+def _declared_prefixes(shapes: Shapes, constraint: Node) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for owner in shapes.values(constraint, SH.prefixes):
+        for decl in shapes.values(owner, SH.declare):
+            prefix = shapes.value(decl, SH.prefix)
+            ns = shapes.value(decl, SH.namespace)
+            if prefix is None or ns is None:
+                raise UnsupportedShapeError(f"sh:declare {decl} lacks sh:prefix or sh:namespace")
+            out.append((str(prefix), str(ns)))
+    return out
+
+
+def _solutions(store: ox.Store, query: str, **kwargs: Any) -> Iterator[dict[str, Term]]:
+    """Each solution as {variable name: bound term}, unbound variables left out."""
+    result = store.query(query, **kwargs)
+    assert isinstance(result, ox.QuerySolutions)
+    names = [v.value for v in result.variables]
+    for row in result:
+        out: dict[str, Term] = {}
+        for name in names:
+            value = row[name]
+            if value is not None:
+                assert not isinstance(value, ox.Triple)
+                out[name] = value
+        yield out
+
+
+def _format_message(message: str, bound: dict[str, Term]) -> str:
+    """``{?var}`` and ``{$var}`` replaced by the lexical form of the binding (as pyshacl does)."""
+    for var, value in bound.items():
+        lexical = value.value
+        message = re.sub(r"\{[?$]" + re.escape(var) + r"\}", lambda _m: lexical, message)  # noqa: B023
+    return message
+
+
+_OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.DOTALL)  # fmt: skip
+_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
+
+
+def _join_with_focus(select: str, focus: str) -> str | None:
+    """The query with the focus set joined into its WHERE group, when that equals pre-binding ``$this``.
+
+    It does when ``$this`` is projected and the body is one group whose only inner braces open
+    (NOT) EXISTS, with no MINUS, sub-select or SERVICE, and any aggregation groups by ``$this``.
+    Otherwise None: the caller pre-binds ``$this`` node by node (exact, slower).
+    """
+    bare = _OPAQUE.sub(lambda m: " " * len(m.group(0)), select)
+    upper = bare.upper()
+    if len(re.findall(r"\bSELECT\b", upper)) != 1 or re.search(
+        r"\b(MINUS|SERVICE|VALUES|BIND)\b", upper
+    ):
+        return None
+    head_end = bare.find("{")
+    if head_end < 0 or (
+        not re.search(r"[?$]this\b", bare[:head_end]) and "*" not in bare[:head_end]
+    ):
+        return None
+    close = _matching_brace(bare, head_end)
+    if close < 0:
+        return None
+    body = bare[head_end + 1 : close]
+    for m in re.finditer(r"\{", body):
+        if not re.search(r"\bEXISTS\s*$", body[: m.start()], re.IGNORECASE):
+            return None
+    tail = upper[close + 1 :]
+    if _AGGREGATE.search(upper) or "GROUP BY" in tail or "HAVING" in tail:
+        group = re.search(r"GROUP\s+BY(.*?)(HAVING|ORDER|LIMIT|OFFSET|$)", tail, re.DOTALL)
+        if group is None or not re.search(r"[?$]THIS\b", group.group(1)):
+            return None
+    if re.search(r"\b(LIMIT|OFFSET)\b", tail):
+        return None
+    return select[: head_end + 1] + f" {focus} " + select[head_end + 1 :]
+
+
+def _matching_brace(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def evaluate(store: ox.Store, shapes: rdflib.Graph) -> list[RawResult]:
+    """All results of ``shapes`` on ``store``'s default graph; raises :class:`UnsupportedShapeError`."""
+    return Evaluator(store, shapes).run()
