@@ -12,16 +12,18 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import URL
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.responses import StreamingResponse
-from starlette.types import Send
+from starlette.types import Receive, Scope, Send
 
 from ftgraph import service_description as sdesc
 from ftgraph.config import Settings
@@ -426,12 +428,103 @@ def health(rt: Runtime) -> dict[str, Any]:
     }
 
 
+def request_base_iri(request: Request) -> str:
+    """The request's URL without query or fragment: the query's base IRI (SPARQL 1.1 Query §4.1.1)."""
+    host = request.headers.get("host")
+    if host is None:  # HTTP/1.0 without Host: let Starlette work it out from the server address
+        return str(request.url.replace(query=None, fragment=None))
+    return _base_iri(request.scope.get("scheme", "http"), host, request.scope["path"])
+
+
+@lru_cache(maxsize=256)
+def _base_iri(scheme: str, host: str, path: str) -> str:
+    # Starlette's URL object builds and re-parses the whole URL: a measurable share of a cached answer.
+    return str(URL(f"{scheme}://{host}{path}"))
+
+
+async def handle_sparql(request: Request, rt: Runtime, body_limit: int) -> Response:
+    """The ``/sparql`` operation: parse per the SPARQL 1.1 Protocol, then SD, 304 or an answer."""
+    started = time.perf_counter()
+    method = request.method
+    settings = rt.settings
+    try:
+        body = await read_body(request, body_limit) if method == "POST" else b""
+        req = parse_query_request(
+            method,
+            request.url.query,
+            request.headers.get("content-type"),
+            body,
+            request.headers.get("accept"),
+            max_query_bytes=settings.max_query_bytes,
+            max_timeout=settings.query_timeout,
+            base_iri=request_base_iri(request),
+        )
+    except ProtocolError as e:
+        return _error(e.status, e.message)
+    if req is None:
+        return describe_service(rt, request)
+    if method != "POST":
+        cached = not_modified(rt, req, request.headers.get("if-none-match"))
+        if cached is not None:
+            return cached
+    return await answer_query(rt, req, method, started)
+
+
+GZIP_MINIMUM = 1024
+"""Answers this large or larger are gzipped for clients that accept it (as GZipMiddleware does)."""
+
+_FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
+
+
+class FtgraphApp(FastAPI):
+    """FastAPI app whose ``/sparql`` query operation skips routing and the middleware stack.
+
+    Routing, dependency solving and six ASGI layers cost more than answering a cached point lookup
+    (bench/RESULTS.md). Requests carrying ``Origin`` (browsers, CORS) still take the full stack;
+    the fast path does the rest of what the middlewares do: metrics, gzip, and a 500 on a crash.
+    """
+
+    sparql_body_limit = 0
+    metrics: Metrics | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/sparql"
+            and scope["method"] in _FAST_METHODS
+            and not any(k == b"origin" for k, _ in scope["headers"])
+        ):
+            await self._sparql(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _sparql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        request = Request(scope, receive)
+        try:
+            response = await handle_sparql(request, self.state.runtime, self.sparql_body_limit)
+        except Exception:
+            log.exception("unhandled error answering %s /sparql", scope["method"])
+            response = _error(500, "Internal Server Error")
+        if self.metrics is not None:
+            self.metrics.requests.labels("/sparql", str(response.status_code)).inc()
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            await GZipResponder(response, GZIP_MINIMUM, compresslevel=5)(scope, receive, send)
+            return
+        body = getattr(response, "body", None)
+        if isinstance(response, StreamingResponse) or (
+            isinstance(body, bytes) and len(body) >= GZIP_MINIMUM
+        ):
+            response.headers.add_vary_header("Accept-Encoding")
+        await response(scope, receive, send)
+
+
 # --------------------------------------------------------------------------------------------
 # App factory and routes
 # --------------------------------------------------------------------------------------------
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings) -> FtgraphApp:
     """Build the endpoint app; the worker pool starts and stops with the app's lifespan."""
     metrics = Metrics()
 
@@ -450,7 +543,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await rt.engine.close()
 
-    app = FastAPI(
+    app = FtgraphApp(
         title="ftgraph SPARQL endpoint",
         summary="SPARQL 1.1 Protocol endpoint of the Aix-Marseille French Tech knowledge graph",
         lifespan=lifespan,
@@ -462,30 +555,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.api_route("/sparql", methods=["GET", "POST", "HEAD"])
     async def sparql(request: Request, rt: RuntimeDep) -> Response:
-        """SPARQL 1.1 query operation; a GET without a query returns the Service Description."""
-        started = time.perf_counter()
-        method = request.method
-        try:
-            body = await read_body(request, body_limit) if method == "POST" else b""
-            req = parse_query_request(
-                method,
-                request.url.query,
-                request.headers.get("content-type"),
-                body,
-                request.headers.get("accept"),
-                max_query_bytes=settings.max_query_bytes,
-                max_timeout=settings.query_timeout,
-                base_iri=str(request.url.replace(query=None, fragment=None)),
-            )
-        except ProtocolError as e:
-            return _error(e.status, e.message)
-        if req is None:
-            return describe_service(rt, request)
-        if method != "POST":
-            cached = not_modified(rt, req, request.headers.get("if-none-match"))
-            if cached is not None:
-                return cached
-        return await answer_query(rt, req, method, started)
+        """SPARQL 1.1 query operation; a GET without a query returns the Service Description.
+
+        Served by :class:`FtgraphApp` ahead of routing; declared here for the OpenAPI schema.
+        """
+        return await handle_sparql(request, rt, body_limit)
 
     @app.options("/sparql")
     async def sparql_options() -> Response:
@@ -526,7 +600,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_ui(app, settings)
 
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.sparql_body_limit = body_limit
+    app.metrics = metrics
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(

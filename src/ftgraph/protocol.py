@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl
 
@@ -209,8 +210,11 @@ def _match(entries: list[AcceptEntry], media_type: str) -> tuple[float, int, int
     return best
 
 
+@lru_cache(maxsize=512)
 def choose_format(accept: str | None, candidates: tuple[Format, ...]) -> Format | None:
     """Best candidate for an Accept header (q-value, then specificity, then header order).
+
+    Memoised: clients repeat the same few Accept headers, and parsing them showed up in profiles.
 
     >>> choose_format("text/csv, application/sparql-results+json;q=0.9", RESULT_FORMATS).name
     'csv'
@@ -305,6 +309,10 @@ def parse_timeout(values: list[str], cap: float) -> float:
     return min(t, cap)
 
 
+MEMO_INPUT_BYTES = 8192
+"""Requests up to this size (query string + body) have their parse memoised."""
+
+
 def parse_query_request(
     method: str,
     query_string: str,
@@ -318,9 +326,52 @@ def parse_query_request(
 ) -> QueryRequest | None:
     """Turn one HTTP request into a query operation; None means "no query": serve the description.
 
+    Pure, so small requests (the repeated ones) are parsed once; large ones are never kept.
+
     Raises:
         ProtocolError: 400 (bad or multiple queries, updates), 413 (too large), 415 (body type).
     """
+    args = (
+        method,
+        query_string,
+        content_type,
+        body,
+        accept,
+        max_query_bytes,
+        max_timeout,
+        base_iri,
+    )
+    if len(query_string) + len(body) <= MEMO_INPUT_BYTES:
+        return _parse_memoised(*args)
+    return _parse_query_request(*args)
+
+
+@lru_cache(maxsize=1024)
+def _parse_memoised(
+    method: str,
+    query_string: str,
+    content_type: str | None,
+    body: bytes,
+    accept: str | None,
+    max_query_bytes: int,
+    max_timeout: float,
+    base_iri: str | None,
+) -> QueryRequest | None:
+    return _parse_query_request(
+        method, query_string, content_type, body, accept, max_query_bytes, max_timeout, base_iri
+    )
+
+
+def _parse_query_request(
+    method: str,
+    query_string: str,
+    content_type: str | None,
+    body: bytes,
+    accept: str | None,
+    max_query_bytes: int,
+    max_timeout: float,
+    base_iri: str | None,
+) -> QueryRequest | None:
     params = parse_qsl(query_string, keep_blank_values=True)
     query: str | None = None
     if method in ("GET", "HEAD"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 _PN_CHARS = r"\w\u00B7\u00C0-\uFFFF"
@@ -73,6 +74,17 @@ def analyze_query(text: str, base_iri: str | None = None) -> QueryFacts:
     >>> analyze_query("SELECT * { ?s ?p 'SERVICE <http://x/>' } # SERVICE").services
     ()
     """
+    if len(text) <= 8192:  # repeated short queries: tokenize once
+        return _analyze_memoised(text, base_iri)
+    return _analyze(text, base_iri)
+
+
+@lru_cache(maxsize=1024)
+def _analyze_memoised(text: str, base_iri: str | None) -> QueryFacts:
+    return _analyze(text, base_iri)
+
+
+def _analyze(text: str, base_iri: str | None) -> QueryFacts:
     if not _QUICK.search(text):
         return QueryFacts(False, ())
     toks = _tokens(text)

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 import rdflib
+from rdflib.compare import isomorphic
 
 from endpoint.conftest import GRAPHS, PER_GRAPH, VERSION
 from endpoint.live import LiveServer
@@ -178,6 +179,59 @@ def test_cors(server: LiveServer) -> None:
     )
     assert pre.status_code == 200
     assert "POST" in pre.headers["access-control-allow-methods"]
+
+
+FAST_PATH_CASES = [
+    ("GET", {"query": ROWS}, None, {}),
+    ("GET", {"query": ROWS}, None, {"accept-encoding": "gzip"}),
+    ("GET", {"query": "ASK {}"}, None, {"accept": "application/sparql-results+xml"}),
+    ("GET", {"query": CONSTRUCT}, None, {"accept": "text/turtle", "accept-encoding": "gzip"}),
+    ("POST", {}, ROWS.encode(), {"content-type": "application/sparql-query"}),
+    ("POST", {}, b"query=ASK+%7B%7D", {"content-type": "application/x-www-form-urlencoded"}),
+    ("GET", {"query": "SELECT * WHERE { ?s ?p }"}, None, {}),
+    ("GET", {"query": "ASK {}"}, None, {"accept": "image/png"}),
+    ("POST", {}, b"ASK {}", {"content-type": "text/plain"}),
+    ("HEAD", {"query": ROWS}, None, {}),
+    ("GET", {}, None, {"accept": "text/turtle"}),
+]
+
+
+@pytest.mark.parametrize(("method", "params", "body", "headers"), FAST_PATH_CASES)
+def test_fast_path_matches_full_stack(
+    server: LiveServer,
+    method: str,
+    params: dict[str, str],
+    body: bytes | None,
+    headers: dict[str, str],
+) -> None:
+    """/sparql skips routing and middlewares (FtgraphApp) unless a request carries Origin, which
+    takes the full FastAPI stack: both must give the same status, body and headers, CORS aside."""
+    answers = []
+    # The first request fills the result cache, so both compared answers are served alike.
+    for extra in ({}, {}, {"origin": "https://example.net"}):
+        r = httpx.request(
+            method, server.sparql, params=params, content=body, headers={**headers, **extra}
+        )
+        answers.append(r)
+    _, fast, full = answers
+    assert "access-control-allow-origin" not in fast.headers
+    assert full.headers["access-control-allow-origin"] == "*"
+    assert fast.status_code == full.status_code
+    if media(fast) == "text/turtle" and not params:  # the Service Description: fresh blank nodes
+        assert isomorphic(
+            rdflib.Graph().parse(data=fast.text, format="turtle"),
+            rdflib.Graph().parse(data=full.text, format="turtle"),
+        )
+    else:
+        assert fast.content == full.content
+    ignored = {"date", "access-control-allow-origin", "access-control-expose-headers"}
+
+    def comparable(r: httpx.Response) -> dict[str, str]:
+        h = {k: v for k, v in r.headers.items() if k not in ignored}
+        vary = [v.strip() for v in h.pop("vary", "").split(",") if v.strip() not in ("", "Origin")]
+        return {**h, "vary": ", ".join(vary)}
+
+    assert comparable(fast) == comparable(full)
 
 
 def test_head_and_options(server: LiveServer) -> None:
