@@ -67,6 +67,7 @@ def main() -> int:
             {
                 "seconds": round(total, 3),
                 "phases": {k: round(v, 3) for k, v in PHASES.items()},
+                "load_phases": {k: round(v, 3) for k, v in ftgraph.store.LAST_LOAD_PHASES.items()},
                 "quads": result.info.quads,
                 "conforms": report.conforms if report else None,
                 "peak_rss": rss,

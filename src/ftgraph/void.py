@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 
@@ -119,24 +120,33 @@ def describe(store: ox.Store) -> list[ox.Quad]:
     add(ds, _v("uriRegexPattern"), ox.Literal("^" + re.escape(ID)))
 
     # The default graph is the materialised union, a set: plain counts need no DISTINCT over triples.
-    distinct = "SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {vars} WHERE {{ {where} }} }}"
-    add(ds, _v("triples"), _int(st.count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+    # Whole-graph totals come from the partitions (one scan each), not from scans of their own; the
+    # scans run on two threads (pyoxigraph evaluates without holding the GIL).
+    scans = {
+        "classes": "SELECT ?c (COUNT(*) AS ?n) "
+        f'(SUM(IF(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"), 1, 0)) AS ?entities) '
+        "WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c",
+        "graphs": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+        "subjects": "SELECT DISTINCT ?s WHERE { ?s ?p ?o }",
+        "objects": "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?o WHERE { ?s ?p ?o } }",
+        "properties": "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p",
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip(scans, pool.map(lambda q: list(st.rows(q)), scans.values()), strict=True))
+    classes, properties = done["classes"], done["properties"]
+    add(ds, _v("triples"), _int(sum(int(_lit(row["n"])) for row in properties)))
     subjects = entities = 0
-    for row in st.rows("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+    for row in done["subjects"]:
         subjects += 1
         subject = row["s"]
         entities += isinstance(subject, ox.NamedNode) and subject.value.startswith(ID)
     add(ds, _v("entities"), _int(entities))
     add(ds, _v("distinctSubjects"), _int(subjects))
-    add(ds, _v("distinctObjects"), _int(st.count(distinct.format(vars="?o", where="?s ?p ?o"))))
-    add(ds, _v("properties"), _int(st.count(distinct.format(vars="?p", where="?s ?p ?o"))))
-    add(ds, _v("classes"), _int(st.count(distinct.format(vars="?c", where="?s a ?c"))))
+    add(ds, _v("distinctObjects"), _int(int(_lit(done["objects"][0]["n"]))))
+    add(ds, _v("properties"), _int(len(properties)))
+    add(ds, _v("classes"), _int(len(classes)))  # IRI classes: one partition each
 
-    for row in st.rows(
-        "SELECT ?c (COUNT(*) AS ?n) "
-        f'(SUM(IF(isIRI(?s) && STRSTARTS(STR(?s), "{ID}"), 1, 0)) AS ?entities) '
-        "WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c"
-    ):
+    for row in classes:
         c = row["c"]
         assert isinstance(c, ox.NamedNode)
         part = ox.NamedNode(PARTITION + "class/" + slug(c.value))
@@ -145,19 +155,19 @@ def describe(store: ox.Store) -> list[ox.Quad]:
         add(part, _v("entities"), _int(int(_lit(row["entities"]))))
         add(part, _v("distinctSubjects"), _int(int(_lit(row["n"]))))
 
-    for row in st.rows("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"):
+    vocabularies: set[str] = set()
+    for row in properties:
         p = row["p"]
         assert isinstance(p, ox.NamedNode)
         part = ox.NamedNode(PARTITION + "property/" + slug(p.value))
         add(ds, _v("propertyPartition"), part)
         add(part, _v("property"), p)
         add(part, _v("triples"), _int(int(_lit(row["n"]))))
+    for term in [row["p"] for row in properties] + [row["c"] for row in classes]:
+        if isinstance(term, ox.NamedNode) and not term.value.startswith(BASE):
+            vocabularies.add(namespace_of(term.value))
 
-    counts = store.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-    )
-    assert isinstance(counts, ox.QuerySolutions)
-    for row in counts:
+    for row in done["graphs"]:
         graph = row["g"]
         if not isinstance(graph, ox.NamedNode) or graph.value == META_GRAPH:
             continue
@@ -177,11 +187,6 @@ def describe(store: ox.Store) -> list[ox.Quad]:
         add(subset, RDF_TYPE, _v("Dataset"))
         add(subset, _v("triples"), _int(int(_lit(row["n"]))))
 
-    vocabularies: set[str] = set()
-    for row in st.rows("SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t } }"):
-        t = row["t"]
-        if isinstance(t, ox.NamedNode) and not t.value.startswith(BASE):
-            vocabularies.add(namespace_of(t.value))
     for ns in sorted(vocabularies):
         add(ds, _v("vocabulary"), ox.NamedNode(ns))
 
