@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import logging
 import re
 import time
@@ -424,6 +425,7 @@ def health(rt: Runtime) -> dict[str, Any]:
         "workers": len(rt.engine.pids),
         "busy": rt.engine.busy,
         "worker_pids": rt.engine.pids,
+        "pid": os.getpid(),
         "graphs": len(rt.graphs),
     }
 

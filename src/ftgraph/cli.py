@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="FTGRAPH_HOST")
     p.add_argument("--port", type=int, help="FTGRAPH_PORT")
     p.add_argument("--workers", type=int, help="query worker processes (FTGRAPH_WORKERS)")
+    p.add_argument(
+        "--http-processes",
+        type=int,
+        help="HTTP server processes, each with its own query workers (FTGRAPH_HTTP_PROCESSES)",
+    )
     p.add_argument("--query-timeout", type=float, help="seconds (FTGRAPH_QUERY_TIMEOUT)")
     p.add_argument("--max-query-bytes", type=int, help="FTGRAPH_MAX_QUERY_BYTES")
     p.add_argument("--cors-origins", help="comma-separated, empty disables (FTGRAPH_CORS_ORIGINS)")

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    """Query worker processes (killable evaluation, see the endpoint design)."""
+    """Query worker processes (killable evaluation, see the endpoint design), per HTTP process."""
+    http_processes: int = Field(default=1, ge=1)
+    """HTTP server processes sharing the listening socket, each with its own query workers and cache."""
     query_timeout: float = 30.0
     """Seconds before a query is stopped; a request's ``timeout`` parameter can only lower it."""
     max_query_bytes: int = 64 * 1024
@@ -58,3 +60,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     validate_engine: Literal["sparql", "pyshacl"] = "sparql"
     """SHACL engine of ``ftgraph validate``: SHACL compiled to SPARQL on pyoxigraph, or pyshacl (reference)."""
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The ``FTGRAPH_*`` variables that rebuild ``settings`` in another process (HTTP processes)."""
+    return {f"FTGRAPH_{name.upper()}": str(value) for name, value in settings.model_dump().items()}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from ftgraph.app import create_app
-from ftgraph.config import Settings
+from ftgraph.config import Settings, settings_environment
 
 
 def _configure_logging(level: str) -> None:
@@ -39,20 +42,40 @@ def ensure_store(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Serve ``settings.store`` on ``settings.host:settings.port`` until interrupted."""
+    """Serve ``settings.store`` on ``settings.host:settings.port`` until interrupted.
+
+    With ``http_processes`` > 1, uvicorn's supervisor starts that many processes on one listening
+    socket; each builds the app from the same ``FTGRAPH_*`` settings (:func:`app_from_environment`).
+    """
     _configure_logging(settings.log_level)
     ensure_store(settings)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,  # one JSON line per query comes from ftgraph.access instead
-        ws="none",
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
-    uvicorn.Server(config).run()
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # one JSON line per query comes from ftgraph.access instead
+        "ws": "none",
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.http_processes > 1:
+        # Spawned children start from scratch: flags given to this process reach them as variables.
+        os.environ.update(settings_environment(settings))
+        uvicorn.run(
+            "ftgraph.server:app_from_environment",
+            factory=True,
+            workers=settings.http_processes,
+            **options,
+        )
+        return
+    uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
+
+
+def app_from_environment() -> FastAPI:
+    """App factory of each HTTP process (uvicorn imports it by name in a fresh interpreter)."""
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def main() -> None:
