@@ -743,12 +743,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--validate-big", action="store_true", help="ftgraph validate the scale root")
     ap.add_argument("--ftgraph-env", default="", help="extra FTGRAPH_* settings, K=V,K=V")
     ap.add_argument("--no-nocache", action="store_true", help="skip the cache-off ftgraph")
+    ap.add_argument(
+        "--build-only", action="store_true", help="stop after build, load and validate figures"
+    )
+    ap.add_argument(
+        "--http-processes",
+        type=int,
+        default=2,
+        help="also run ftgraph-2p: ftgraph with this many HTTP processes (1: skip it)",
+    )
     ap.add_argument("--heavy", type=float, default=1.0, help="seconds: slower queries run once")
     args = ap.parse_args(argv)
     if args.smoke:
         # wrk counts whole seconds: the smoke run uses the asyncio client and fractions.
         args.duration, args.query_duration, args.rounds, args.no_wrk = 0.5, 0.1, 1, True
-        args.heavy, args.no_nocache = min(args.heavy, 0.1), True
+        args.heavy, args.no_nocache, args.http_processes = min(args.heavy, 0.1), True, 1
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
     peers = set(filter(None, args.peers.split(",")))
     if "rdflib" in peers and (args.scale != "10k" or args.smoke or not rdflib_endpoint_bin()):
@@ -800,6 +809,10 @@ def main(argv: list[str] | None = None) -> int:
             v = timed_run(cmd, 1800)
             results["validate_scale_pyshacl"] = {k: v.get(k) for k in keys}
     log(f"validate curated {results['validate_curated']['seconds']:.2f} s")
+    if args.build_only:
+        (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        print(render(results))
+        return 0
 
     servers: list[Server] = []
     try:
@@ -808,6 +821,11 @@ def main(argv: list[str] | None = None) -> int:
         results["cold_start_curated"] = s.start_seconds
         s.stop()
         servers.append(start_ftgraph(built.ftgraph_store, logs, args.workers, extra_env))
+        if args.http_processes > 1:
+            multi = {**extra_env, "FTGRAPH_HTTP_PROCESSES": str(args.http_processes)}
+            servers.append(
+                start_ftgraph(built.ftgraph_store, logs, args.workers, multi, "ftgraph-2p")
+            )
         if not args.no_nocache:
             nocache = {**extra_env, "FTGRAPH_RESULT_CACHE_MB": "0"}
             servers.append(
@@ -833,7 +851,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             heavy[q.name] = {probe.name: t}
             for s in servers:
-                if s is not probe and s.name != "ftgraph-nocache":
+                if s is not probe and s.name not in ("ftgraph-nocache", "ftgraph-2p"):
                     heavy[q.name][s.name] = single(s.url, q, HEAVY_TIMEOUT)
             log(f"  heavy {q.name}: " + ", ".join(
                 f"{k} {'>' + str(HEAVY_TIMEOUT) if v is None else f'{v:.2f}'} s"
@@ -930,9 +948,10 @@ def render(r: dict[str, Any]) -> str:
         f"load generator {r['load_generator']} | `{r['command']}`"
     )
     lines.append("")
-    loads = r["loads"]
-    order = ["ftgraph", "ftgraph-nocache", "oxigraph", "rdflib"]
+    loads = r.get("loads", {})
+    order = ["ftgraph", "ftgraph-2p", "ftgraph-nocache", "oxigraph", "rdflib"]
     present = [n for n in order if any(n in v for v in loads.values())]
+    variants = [n for n in present if n.startswith("ftgraph")]
     ip = r.get("inproc", {})
     ox = "oxigraph" in present
 
@@ -972,7 +991,7 @@ def render(r: dict[str, Any]) -> str:
     lines.append("")
     # Latency per query at c=1
     cols = [f"{n} p50 / p99 ms" for n in present] + (["in-process p50 ms"] if ip else [])
-    cols += ["ftgraph/oxigraph req/s", "nocache/oxigraph req/s"] if ox else []
+    cols += [f"{n}/oxigraph req/s" for n in variants] if ox else []
     lines.append("| query (c=1) | " + " | ".join(cols) + " |")
     lines.append("|---" * (1 + len(cols)) + "|")
     for run, per in loads.items():
@@ -986,11 +1005,11 @@ def render(r: dict[str, Any]) -> str:
             iq = ip["queries"].get(qname)
             cells.append(f"{iq['p50_ms']:.2f}" if iq else "")
         if ox:
-            cells += [ratio(per, "ftgraph"), ratio(per, "ftgraph-nocache")]
+            cells += [ratio(per, n) for n in variants]
         lines.append(f"| {qname} | " + " | ".join(cells) + " |")
     lines.append("")
     cols = [f"{n} req/s" for n in present] + (["in-process req/s"] if ip else [])
-    cols += ["ftgraph/oxigraph", "nocache/oxigraph"] if ox else []
+    cols += [f"{n}/oxigraph" for n in variants] if ox else []
     cols += ["ftgraph p50 / p99 ms"]
     lines.append("| throughput | " + " | ".join(cols) + " |")
     lines.append("|---" * (1 + len(cols)) + "|")
@@ -1001,7 +1020,7 @@ def render(r: dict[str, Any]) -> str:
             im = ip["mixes"].get(run)
             cells.append(f"{im['rps']:.1f}" if im else "")
         if ox:
-            cells += [ratio(per, "ftgraph"), ratio(per, "ftgraph-nocache")]
+            cells += [ratio(per, n) for n in variants]
         f = per.get("ftgraph", {})
         cells.append(f"{f.get('p50_ms', 0):.2f} / {f.get('p99_ms', 0):.2f}")
         lines.append(f"| {run} | " + " | ".join(cells) + " |")
@@ -1060,11 +1079,12 @@ def render(r: dict[str, Any]) -> str:
                 + ("did not finish" if vs.get("timeout") else f"{vs['seconds']:.2f} s{rss}")
                 + " |"
             )
-    lines.append(
-        f"| cold start `ftgraph serve`, curated store, to first answer | "
-        f"{r['cold_start_curated']:.2f} s |"
-    )
-    for n, sec in r["cold_start"].items():
+    if "cold_start_curated" in r:
+        lines.append(
+            f"| cold start `ftgraph serve`, curated store, to first answer | "
+            f"{r['cold_start_curated']:.2f} s |"
+        )
+    for n, sec in r.get("cold_start", {}).items():
         lines.append(f"| start to first answer, {r['scale']} store: {n} | {sec:.2f} s |")
     for n, rss in r.get("peak_rss", {}).items():
         lines.append(f"| server peak RSS (with query workers): {n} | {rss / 1e6:.0f} MB |")
