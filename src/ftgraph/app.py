@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import logging
+import os
 import re
 import time
 from collections import OrderedDict
@@ -24,7 +24,7 @@ from starlette.datastructures import URL
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ftgraph import service_description as sdesc
 from ftgraph.config import Settings
@@ -104,6 +104,44 @@ def _result_cache(settings: Settings) -> ResultCache | None:
     return ResultCache(size) if size > 0 else None
 
 
+HOT_REQUEST_BYTES = 8192
+"""Requests up to this size (query string + body) can be answered by :class:`HotAnswers`."""
+
+
+@dataclass(frozen=True)
+class HotAnswer:
+    """A complete cached answer's ETag and response head, for a request seen before."""
+
+    etag: str
+    qhash: str
+    format: str
+    raw_headers: list[tuple[bytes, bytes]]
+
+
+class HotAnswers:
+    """Bounded LRU from a raw request (method, query string, body, headers that matter) to the
+    :class:`ResultCache` entry answering it, so a repeated request skips parsing and negotiation.
+
+    It only points into the result cache: the bytes live (and are evicted) there.
+    """
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[bytes, ...], HotAnswer] = OrderedDict()
+
+    def get(self, key: tuple[bytes, ...]) -> HotAnswer | None:
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+        return hit
+
+    def put(self, key: tuple[bytes, ...], answer: HotAnswer) -> None:
+        self._entries[key] = answer
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
 @dataclass
 class Runtime:
     """Everything a request needs, created once at startup."""
@@ -117,6 +155,7 @@ class Runtime:
     allow: frozenset[str]
     graphs: list[str] = field(default_factory=list)
     cache: ResultCache | None = None
+    hot: HotAnswers | None = None
 
 
 def _store_identity(store: Path) -> tuple[Path, str, str | None]:
@@ -145,6 +184,7 @@ async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         built_at=built_at,
         allow=parse_allowlist(settings.service_allow),
         cache=_result_cache(settings),
+        hot=HotAnswers() if settings.result_cache_mb > 0 else None,
     )
     json_idx = ALL_FORMATS.index(RESULT_FORMATS[0])
     _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120.0)
@@ -288,6 +328,7 @@ async def answer_query(
     *,
     substitutions: tuple[Substitution, ...] = (),
     extra_headers: Callable[[Format], dict[str, str]] | None = None,
+    hot_key: tuple[bytes, ...] | None = None,
 ) -> Response:
     """Evaluate a query on a worker and build the response (whole, or streamed if large).
 
@@ -330,11 +371,19 @@ async def answer_query(
         return headers
 
     cache = rt.cache if cacheable(req.query, facts) else None
+
+    def whole(body: bytes, fmt: Format) -> Response:
+        response = Response(body, headers=headers_for(fmt))
+        if cache is not None and hot_key is not None and rt.hot is not None:
+            raw = _identity_headers(response.raw_headers, len(body))
+            rt.hot.put(hot_key, HotAnswer(etag, qhash, fmt.name, raw))
+        return response
+
     if cache is not None:
         hit = cache.get(etag)
         if hit is not None:
             done(200, "", len(hit[1]), hit[0].name)
-            return Response(hit[1], headers=headers_for(hit[0]))
+            return whole(hit[1], hit[0])
     f = req.formats
     job = Job(
         query=req.query,
@@ -360,12 +409,12 @@ async def answer_query(
         return _error(e.status, e.message)
     fmt = execution.format
     assert fmt is not None
-    headers = headers_for(fmt)
     if execution.complete:
         done(200, "", execution.nbytes)
         if cache is not None:
             cache.put(etag, fmt, execution.head)
-        return Response(execution.head, headers=headers)
+        return whole(execution.head, fmt)
+    headers = headers_for(fmt)
     if cache is None:
         return QueryStream(execution, headers, done)
     return QueryStream(
@@ -444,7 +493,9 @@ def _base_iri(scheme: str, host: str, path: str) -> str:
     return str(URL(f"{scheme}://{host}{path}"))
 
 
-async def handle_sparql(request: Request, rt: Runtime, body_limit: int) -> Response:
+async def handle_sparql(
+    request: Request, rt: Runtime, body_limit: int, hot_key: tuple[bytes, ...] | None = None
+) -> Response:
     """The ``/sparql`` operation: parse per the SPARQL 1.1 Protocol, then SD, 304 or an answer."""
     started = time.perf_counter()
     method = request.method
@@ -469,13 +520,81 @@ async def handle_sparql(request: Request, rt: Runtime, body_limit: int) -> Respo
         cached = not_modified(rt, req, request.headers.get("if-none-match"))
         if cached is not None:
             return cached
-    return await answer_query(rt, req, method, started)
+    return await answer_query(rt, req, method, started, hot_key=hot_key)
 
 
 GZIP_MINIMUM = 1024
 """Answers this large or larger are gzipped for clients that accept it (as GZipMiddleware does)."""
 
 _FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
+
+
+def _identity_headers(raw: list[tuple[bytes, bytes]], size: int) -> list[tuple[bytes, bytes]]:
+    """Response head as sent without gzip: large answers vary on Accept-Encoding (GZipMiddleware)."""
+    if size < GZIP_MINIMUM:
+        return list(raw)
+    return [(k, v + b", Accept-Encoding") if k == b"vary" else (k, v) for k, v in raw]
+
+
+def _replaying(body: bytes, upstream: Receive) -> Receive:
+    """A ``receive`` giving back a body already read, then whatever the client sends next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await upstream()
+
+    return replay
+
+
+async def hot_request_key(
+    scope: Scope, receive: Receive
+) -> tuple[tuple[bytes, ...] | None, Receive]:
+    """Key of a small GET/POST whose answer only depends on its bytes, and a ``receive`` that
+    replays the body read to make it. None for conditional, gzip or CORS requests, large bodies."""
+    method = scope["method"]
+    accept = content_type = host = length = None
+    for k, v in scope["headers"]:
+        if k == b"accept":
+            accept = v if accept is None else accept
+        elif k == b"content-type":
+            content_type = v if content_type is None else content_type
+        elif k == b"host":
+            host = v if host is None else host
+        elif k == b"content-length":
+            length = v
+        elif k in (b"if-none-match", b"origin") or (k == b"accept-encoding" and b"gzip" in v):
+            return None, receive
+    query_string: bytes = scope["query_string"]
+    if method not in ("GET", "POST") or host is None or len(query_string) > HOT_REQUEST_BYTES:
+        return None, receive
+    body = b""
+    if method == "POST":
+        if length is None or not length.isdigit() or int(length) > HOT_REQUEST_BYTES:
+            return None, receive
+        parts: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # client gone: nothing to answer
+                return None, receive
+            parts.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(parts)
+        receive = _replaying(body, receive)
+    key = (
+        method.encode(),
+        scope.get("scheme", "http").encode(),
+        host,
+        query_string,
+        body,
+        accept or b"",
+        content_type or b"",
+    )
+    return key, receive
 
 
 class FtgraphApp(FastAPI):
@@ -502,9 +621,16 @@ class FtgraphApp(FastAPI):
 
     async def _sparql(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        rt: Runtime = self.state.runtime
+        key: tuple[bytes, ...] | None = None
+        if rt.hot is not None:
+            started = time.perf_counter()
+            key, receive = await hot_request_key(scope, receive)
+            if key is not None and await self._answer_hot(rt, key, scope["method"], send, started):
+                return
         request = Request(scope, receive)
         try:
-            response = await handle_sparql(request, self.state.runtime, self.sparql_body_limit)
+            response = await handle_sparql(request, rt, self.sparql_body_limit, key)
         except Exception:
             log.exception("unhandled error answering %s /sparql", scope["method"])
             response = _error(500, "Internal Server Error")
@@ -519,6 +645,32 @@ class FtgraphApp(FastAPI):
         ):
             response.headers.add_vary_header("Accept-Encoding")
         await response(scope, receive, send)
+
+    async def _answer_hot(
+        self, rt: Runtime, key: tuple[bytes, ...], method: str, send: Send, started: float
+    ) -> bool:
+        """Send a repeated request's cached answer as is; False when it is not cached (any more)."""
+        assert rt.hot is not None and rt.cache is not None
+        hot = rt.hot.get(key)
+        entry = rt.cache.get(hot.etag) if hot is not None else None
+        if hot is None or entry is None:
+            return False
+        body = entry[1]
+        await send({"type": "http.response.start", "status": 200, "headers": hot.raw_headers})
+        await send({"type": "http.response.body", "body": body})
+        duration = time.perf_counter() - started
+        m = rt.metrics
+        m.requests.labels("/sparql", "200").inc()
+        m.query_latency.observe(duration)
+        log_query(
+            sha256=hot.qhash,
+            method=method,
+            format=hot.format,
+            bytes=len(body),
+            duration_ms=round(duration * 1000, 2),
+            status=200,
+        )
+        return True
 
 
 # --------------------------------------------------------------------------------------------
