@@ -989,42 +989,44 @@ def render(r: dict[str, Any]) -> str:
                 f"{(rss or 0) / 1e6:.0f} MB |"
             )
     lines.append("")
-    # Latency per query at c=1
-    cols = [f"{n} p50 / p99 ms" for n in present] + (["in-process p50 ms"] if ip else [])
-    cols += [f"{n}/oxigraph req/s" for n in variants] if ox else []
-    lines.append("| query (c=1) | " + " | ".join(cols) + " |")
-    lines.append("|---" * (1 + len(cols)) + "|")
-    for run, per in loads.items():
-        if not run.startswith("c1 "):
-            continue
-        qname = run.removeprefix("c1 ")
-        cells = [
-            f"{per[n]['p50_ms']:.2f} / {per[n]['p99_ms']:.2f}" if n in per else "" for n in present
-        ]
-        if ip:
-            iq = ip["queries"].get(qname)
-            cells.append(f"{iq['p50_ms']:.2f}" if iq else "")
-        if ox:
-            cells += [ratio(per, n) for n in variants]
-        lines.append(f"| {qname} | " + " | ".join(cells) + " |")
-    lines.append("")
-    cols = [f"{n} req/s" for n in present] + (["in-process req/s"] if ip else [])
-    cols += [f"{n}/oxigraph" for n in variants] if ox else []
-    cols += ["ftgraph p50 / p99 ms"]
-    lines.append("| throughput | " + " | ".join(cols) + " |")
-    lines.append("|---" * (1 + len(cols)) + "|")
-    for run in ("mix c1", "mix c8", "point c1", "point c8"):
-        per = loads.get(run, {})
-        cells = [f"{per[n]['rps']:.1f}" if n in per else "" for n in present]
-        if ip:
-            im = ip["mixes"].get(run)
-            cells.append(f"{im['rps']:.1f}" if im else "")
-        if ox:
-            cells += [ratio(per, n) for n in variants]
-        f = per.get("ftgraph", {})
-        cells.append(f"{f.get('p50_ms', 0):.2f} / {f.get('p99_ms', 0):.2f}")
-        lines.append(f"| {run} | " + " | ".join(cells) + " |")
-    lines.append("")
+    if loads:  # absent with --build-only
+        # Latency per query at c=1
+        cols = [f"{n} p50 / p99 ms" for n in present] + (["in-process p50 ms"] if ip else [])
+        cols += [f"{n}/oxigraph req/s" for n in variants] if ox else []
+        lines.append("| query (c=1) | " + " | ".join(cols) + " |")
+        lines.append("|---" * (1 + len(cols)) + "|")
+        for run, per in loads.items():
+            if not run.startswith("c1 "):
+                continue
+            qname = run.removeprefix("c1 ")
+            cells = [
+                f"{per[n]['p50_ms']:.2f} / {per[n]['p99_ms']:.2f}" if n in per else ""
+                for n in present
+            ]
+            if ip:
+                iq = ip["queries"].get(qname)
+                cells.append(f"{iq['p50_ms']:.2f}" if iq else "")
+            if ox:
+                cells += [ratio(per, n) for n in variants]
+            lines.append(f"| {qname} | " + " | ".join(cells) + " |")
+        lines.append("")
+        cols = [f"{n} req/s" for n in present] + (["in-process req/s"] if ip else [])
+        cols += [f"{n}/oxigraph" for n in variants] if ox else []
+        cols += ["ftgraph p50 / p99 ms"]
+        lines.append("| throughput | " + " | ".join(cols) + " |")
+        lines.append("|---" * (1 + len(cols)) + "|")
+        for run in ("mix c1", "mix c8", "point c1", "point c8"):
+            per = loads.get(run, {})
+            cells = [f"{per[n]['rps']:.1f}" if n in per else "" for n in present]
+            if ip:
+                im = ip["mixes"].get(run)
+                cells.append(f"{im['rps']:.1f}" if im else "")
+            if ox:
+                cells += [ratio(per, n) for n in variants]
+            f = per.get("ftgraph", {})
+            cells.append(f"{f.get('p50_ms', 0):.2f} / {f.get('p99_ms', 0):.2f}")
+            lines.append(f"| {run} | " + " | ".join(cells) + " |")
+        lines.append("")
     heavy = r.get("heavy", {})
     if heavy:
         names = [n for n in order if any(n in v for v in heavy.values())]
