@@ -186,6 +186,9 @@ async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         cache=_result_cache(settings),
         hot=HotAnswers() if settings.result_cache_mb > 0 else None,
     )
+    cache = rt.cache
+    if cache is not None:
+        metrics.result_cache_bytes.set_function(lambda: cache.size)
     json_idx = ALL_FORMATS.index(RESULT_FORMATS[0])
     _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120.0)
     rt.graphs = [b["g"]["value"] for b in json.loads(body)["results"]["bindings"]]

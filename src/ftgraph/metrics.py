@@ -58,6 +58,11 @@ class Metrics:
         self.active = Gauge(
             "ftgraph_active_queries", "Queries being evaluated or streamed", registry=self.registry
         )
+        self.result_cache_bytes = Gauge(
+            "ftgraph_result_cache_bytes",
+            "Bytes of answers held by the result cache (bounded by FTGRAPH_RESULT_CACHE_MB)",
+            registry=self.registry,
+        )
         self.worker_kills = Counter(
             "ftgraph_worker_kills",
             "Query workers killed (timeouts, abandoned streams)",

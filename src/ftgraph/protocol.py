@@ -342,26 +342,11 @@ def parse_query_request(
         base_iri,
     )
     if len(query_string) + len(body) <= MEMO_INPUT_BYTES:
-        return _parse_memoised(*args)
-    return _parse_query_request(*args)
+        return _parse_query_request(*args)
+    return _parse_query_request.__wrapped__(*args)
 
 
 @lru_cache(maxsize=1024)
-def _parse_memoised(
-    method: str,
-    query_string: str,
-    content_type: str | None,
-    body: bytes,
-    accept: str | None,
-    max_query_bytes: int,
-    max_timeout: float,
-    base_iri: str | None,
-) -> QueryRequest | None:
-    return _parse_query_request(
-        method, query_string, content_type, body, accept, max_query_bytes, max_timeout, base_iri
-    )
-
-
 def _parse_query_request(
     method: str,
     query_string: str,

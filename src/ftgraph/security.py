@@ -75,15 +75,11 @@ def analyze_query(text: str, base_iri: str | None = None) -> QueryFacts:
     ()
     """
     if len(text) <= 8192:  # repeated short queries: tokenize once
-        return _analyze_memoised(text, base_iri)
-    return _analyze(text, base_iri)
+        return _analyze(text, base_iri)
+    return _analyze.__wrapped__(text, base_iri)
 
 
 @lru_cache(maxsize=1024)
-def _analyze_memoised(text: str, base_iri: str | None) -> QueryFacts:
-    return _analyze(text, base_iri)
-
-
 def _analyze(text: str, base_iri: str | None) -> QueryFacts:
     if not _QUICK.search(text):
         return QueryFacts(False, ())

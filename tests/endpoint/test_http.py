@@ -271,6 +271,8 @@ def test_metrics_and_access_log(server: LiveServer) -> None:
     assert 'ftgraph_http_requests_total{route="/sparql",status="200"}' in text
     assert "ftgraph_query_duration_seconds_bucket" in text
     assert "ftgraph_active_queries" in text and "ftgraph_query_timeouts_total" in text
+    cached = [ln for ln in text.splitlines() if ln.startswith("ftgraph_result_cache_bytes ")]
+    assert float(cached[0].split()[1]) > 0  # the answer above is in the result cache
     digest = query_hash(q)
     for _ in range(50):
         lines = [
