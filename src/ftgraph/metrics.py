@@ -60,7 +60,7 @@ class Metrics:
         )
         self.result_cache_bytes = Gauge(
             "ftgraph_result_cache_bytes",
-            "Bytes of answers held by the result cache (bounded by FTGRAPH_RESULT_CACHE_MB)",
+            "Bytes held by the result cache, answers and per-entry overhead (FTGRAPH_RESULT_CACHE_MB)",
             registry=self.registry,
         )
         self.worker_kills = Counter(

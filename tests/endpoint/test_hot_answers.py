@@ -12,8 +12,16 @@ import httpx
 import pytest
 
 from endpoint.live import LiveServer
-from ftgraph.app import HOT_REQUEST_BYTES, HotAnswer, HotAnswers, hot_request_key
+from ftgraph.app import (
+    HOT_REQUEST_BYTES,
+    RESULT_CACHE_ENTRY_OVERHEAD,
+    HotAnswer,
+    HotAnswers,
+    ResultCache,
+    hot_request_key,
+)
 from ftgraph.metrics import query_hash
+from ftgraph.protocol import RESULT_FORMATS
 
 
 def scope(method: str, headers: dict[str, str], query_string: bytes = b"") -> dict[str, Any]:
@@ -88,6 +96,17 @@ def test_bounded() -> None:
     for i in range(3):
         hot.put((str(i).encode(),), HotAnswer(str(i), "h", "json", []))
     assert hot.get((b"0",)) is None and hot.get((b"2",)) is not None
+
+
+def test_result_cache_bound_counts_entry_overhead() -> None:
+    """Many tiny answers must not hold more memory than the bound: each entry is charged its
+    overhead (a soak filled 20,000 entries of ~2 KB, 200 B of bookkeeping each)."""
+    cache = ResultCache(max_bytes=10 * 1024)
+    for i in range(100):
+        cache.put(f"k{i}", RESULT_FORMATS[0], b"x")
+    kept = [i for i in range(100) if cache.get(f"k{i}") is not None]
+    assert len(kept) == 10 * 1024 // (1 + RESULT_CACHE_ENTRY_OVERHEAD)
+    assert kept[-1] == 99 and cache.size <= cache.max_bytes
 
 
 def test_repeated_post_is_logged_and_counted_each_time(server: LiveServer) -> None:
