@@ -92,12 +92,6 @@ class _Stats:
         assert isinstance(result, ox.QuerySolutions)
         yield from result
 
-    def count(self, query: str) -> int:
-        for row in self.rows(query):
-            n = row["n"]
-            return int(n.value) if isinstance(n, ox.Literal) else 0
-        return 0
-
 
 def describe(store: ox.Store) -> list[ox.Quad]:
     """VoID quads (in the meta graph) describing the union of the ontology and source graphs."""
