@@ -327,6 +327,32 @@ class QueryStream(StreamingResponse):
             self.done(status, note, ex.nbytes)
 
 
+def record_answer(
+    m: Metrics,
+    qhash: str,
+    method: str,
+    fmt: str | None,
+    nbytes: int,
+    started: float,
+    status: int,
+    note: str = "",
+) -> None:
+    """Latency histogram, timeout count and the access-log line of one answered query."""
+    duration = time.perf_counter() - started
+    m.query_latency.observe(duration)
+    if status == 503 and note == "timeout":
+        m.timeouts.inc()
+    log_query(
+        sha256=qhash,
+        method=method,
+        format=fmt,
+        bytes=nbytes,
+        duration_ms=round(duration * 1000, 2),
+        status=status,
+        **({"error": note} if note else {}),
+    )
+
+
 async def answer_query(
     rt: Runtime,
     req: QueryRequest,
@@ -346,20 +372,9 @@ async def answer_query(
     qhash = query_hash(req.query)
 
     def done(status: int, note: str, nbytes: int, fmt: str = "") -> None:
-        duration = time.perf_counter() - started
         m.active.dec()
-        m.query_latency.observe(duration)
-        if status == 503 and note == "timeout":
-            m.timeouts.inc()
-        log_query(
-            sha256=qhash,
-            method=method,
-            format=fmt or (execution.format.name if execution and execution.format else None),
-            bytes=nbytes,
-            duration_ms=round(duration * 1000, 2),
-            status=status,
-            **({"error": note} if note else {}),
-        )
+        shown = fmt or (execution.format.name if execution and execution.format else None)
+        record_answer(m, qhash, method, shown, nbytes, started, status, note)
 
     execution: Execution | None = None
     m.active.inc()
@@ -536,10 +551,15 @@ GZIP_MINIMUM = 1024
 _FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
 
 
-def _identity_headers(raw: list[tuple[bytes, bytes]], size: int) -> list[tuple[bytes, bytes]]:
-    """Response head as sent without gzip: large answers vary on Accept-Encoding (GZipMiddleware)."""
-    if size < GZIP_MINIMUM:
+def _identity_headers(
+    raw: list[tuple[bytes, bytes]], size: int | None
+) -> list[tuple[bytes, bytes]]:
+    """Response head as sent without gzip (``size`` None: streamed): as with GZipMiddleware, an
+    answer that could have been compressed varies on Accept-Encoding."""
+    if size is not None and size < GZIP_MINIMUM:
         return list(raw)
+    if not any(k == b"vary" for k, _ in raw):
+        return [*raw, (b"vary", b"Accept-Encoding")]
     return [(k, v + b", Accept-Encoding") if k == b"vary" else (k, v) for k, v in raw]
 
 
@@ -613,7 +633,6 @@ class FtgraphApp(FastAPI):
     """
 
     sparql_body_limit = 0
-    metrics: Metrics | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -641,16 +660,13 @@ class FtgraphApp(FastAPI):
         except Exception:
             log.exception("unhandled error answering %s /sparql", scope["method"])
             response = _error(500, "Internal Server Error")
-        if self.metrics is not None:
-            self.metrics.requests.labels("/sparql", str(response.status_code)).inc()
+        rt.metrics.requests.labels("/sparql", str(response.status_code)).inc()
         if "gzip" in request.headers.get("accept-encoding", ""):
             await GZipResponder(response, GZIP_MINIMUM, compresslevel=5)(scope, receive, send)
             return
         body = getattr(response, "body", None)
-        if isinstance(response, StreamingResponse) or (
-            isinstance(body, bytes) and len(body) >= GZIP_MINIMUM
-        ):
-            response.headers.add_vary_header("Accept-Encoding")
+        size = None if isinstance(response, StreamingResponse) else len(body or b"")
+        response.raw_headers = _identity_headers(response.raw_headers, size)
         await response(scope, receive, send)
 
     async def _answer_hot(
@@ -665,18 +681,8 @@ class FtgraphApp(FastAPI):
         body = entry[1]
         await send({"type": "http.response.start", "status": 200, "headers": hot.raw_headers})
         await send({"type": "http.response.body", "body": body})
-        duration = time.perf_counter() - started
-        m = rt.metrics
-        m.requests.labels("/sparql", "200").inc()
-        m.query_latency.observe(duration)
-        log_query(
-            sha256=hot.qhash,
-            method=method,
-            format=hot.format,
-            bytes=len(body),
-            duration_ms=round(duration * 1000, 2),
-            status=200,
-        )
+        rt.metrics.requests.labels("/sparql", "200").inc()
+        record_answer(rt.metrics, hot.qhash, method, hot.format, len(body), started, 200)
         return True
 
 
@@ -762,7 +768,6 @@ def create_app(settings: Settings) -> FtgraphApp:
     install_ui(app, settings)
 
     app.sparql_body_limit = body_limit
-    app.metrics = metrics
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
