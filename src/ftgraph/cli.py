@@ -167,6 +167,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="memory for recent answers, 0 disables (FTGRAPH_RESULT_CACHE_MB)",
     )
     p.add_argument(
+        "--max-header-bytes",
+        type=int,
+        help="request head bytes, else 431 (FTGRAPH_MAX_HEADER_BYTES)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        help="seconds to send a request head (FTGRAPH_HEADER_TIMEOUT)",
+    )
+    p.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        help="idle keep-alive seconds (FTGRAPH_KEEP_ALIVE_TIMEOUT)",
+    )
+    p.add_argument(
+        "--worker-memory-mb",
+        type=int,
+        help="per-worker memory cap, 0 none (FTGRAPH_WORKER_MEMORY_MB)",
+    )
+    p.add_argument(
+        "--client-queries",
+        type=int,
+        help="concurrent queries per client address (FTGRAPH_CLIENT_QUERIES)",
+    )
+    p.add_argument(
+        "--client-queue",
+        type=int,
+        help="queries per client waiting, else 429 (FTGRAPH_CLIENT_QUEUE)",
+    )
+    p.add_argument(
+        "--queue-wait",
+        type=float,
+        help="seconds a query may wait for a worker (FTGRAPH_QUEUE_WAIT)",
+    )
+    p.add_argument(
+        "--drain-seconds", type=float, help="SIGTERM grace for answers (FTGRAPH_DRAIN_SECONDS)"
+    )
+    p.add_argument(
+        "--reload-interval",
+        type=float,
+        help="seconds between new-build checks (FTGRAPH_RELOAD_INTERVAL)",
+    )
+    p.add_argument(
         "--log-level",
         choices=["critical", "error", "warning", "info", "debug"],
         help="FTGRAPH_LOG_LEVEL",

@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     """Seconds clients and proxies may cache query answers (they only change with a rebuild)."""
     result_cache_mb: float = 64.0
     """Megabytes of recent complete answers the server keeps in memory; 0 disables the cache."""
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    """Bytes of request line and headers together; a larger request head gets HTTP 431."""
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a connection may take to send a whole request head before it is closed (slowloris)."""
+    keep_alive_timeout: float = Field(default=5.0, gt=0)
+    """Seconds an idle keep-alive connection stays open."""
+    worker_memory_mb: int = Field(default=4096, ge=0)
+    """Address-space cap of each query worker (RLIMIT_AS); a query over it gets 503; 0: no cap."""
+    client_queries: int = Field(default=0, ge=0)
+    """Queries one client address may have evaluating at once; 0: one less than ``workers`` (at least 1)."""
+    client_queue: int = Field(default=16, ge=0)
+    """Further queries of one client address that may wait for their turn; beyond, HTTP 429."""
+    queue_wait: float = Field(default=10.0, gt=0)
+    """Seconds a query may wait for its turn (429) or for a free worker (503), within its deadline."""
+    drain_seconds: float = Field(default=10.0, ge=0)
+    """On SIGTERM: seconds in-flight answers get to finish after the listener closes."""
+    reload_interval: float = Field(default=2.0, ge=0)
+    """Seconds between checks of the store symlink for a new build (SIGHUP checks at once); 0: SIGHUP only."""
     log_level: str = "info"
     validate_engine: Literal["sparql", "pyshacl"] = "sparql"
     """SHACL engine of ``ftgraph validate``: SHACL compiled to SPARQL on pyoxigraph, or pyshacl (reference)."""
