@@ -1,7 +1,8 @@
 """``ftgraph`` console script: validate, build, query, serve.
 
 Exit codes: 0 ok; 1 the data does not conform to the shapes; 2 an input does not parse, the query is
-malformed, or the command line is wrong.
+malformed, or the command line is wrong; 3 the store could not be written (disk full, I/O error, no
+permission).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from ftgraph import __version__
 from ftgraph.config import Settings
 from ftgraph.query import FORMATS
 from ftgraph.sources import InputError
-from ftgraph.store import BuildError
+from ftgraph.store import BuildError, StorageError
 
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
 EXIT_USAGE = 2
+EXIT_STORAGE = 3
+"""The build could not write the store; the previous store is unchanged."""
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -112,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftgraph",
         description="Aix-Marseille French Tech knowledge graph: validate, build, query, serve.",
+        epilog="exit codes: 0 ok; 1 the data does not conform to the shapes; 2 an input does not "
+        "parse, a malformed query or command line; 3 the store could not be written (disk full, "
+        "I/O error, no permission), the previous store is unchanged",
     )
     parser.add_argument("--version", action="version", version=f"ftgraph {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -237,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_report(err.report))
         _err(f"build refused: {err}; the previous store (if any) is left unchanged")
         return EXIT_NONCONFORMING
+    except StorageError as err:
+        _err(str(err))
+        return EXIT_STORAGE
     except ValidationError as err:
         # A malformed FTGRAPH_* variable or flag value.
         _err(f"invalid setting: {err}")

@@ -90,6 +90,78 @@ PAUSE_ENV = "FTGRAPH_TEST_PAUSE_BEFORE_SWAP"
 
 KEEP_VERSIONS = 2
 
+LEASE_FILE = "ftgraph-lease"
+"""In each version directory: servers hold a shared ``flock`` on it, and pruning skips a version
+whose lock it cannot take exclusively, so a rebuild never deletes a version being served."""
+
+
+class StorageError(Exception):
+    """The build could not write its store (disk full, I/O error, no permission): one clear line."""
+
+
+class Lease:
+    """A reader's shared lock on one version directory; pruning leaves the directory alone."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self.path = path
+        """The resolved version directory, stable whatever the symlink points to later."""
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock (idempotent); the version may be pruned by the next build."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def resolve_version(store_path: Path) -> Path:
+    """The real directory the store symlink points at now (the store itself if it is a directory)."""
+    return Path(store_path).resolve(strict=True)
+
+
+def acquire_lease(store_path: Path) -> Lease:
+    """Lease the version the store points at now, retrying if a build pruned it meanwhile.
+
+    A read-only store directory without a lease file gets a lease without a lock: nothing can
+    build (and prune) there either.
+    """
+    for _ in range(10):
+        target = resolve_version(store_path)
+        try:
+            fd = os.open(target / LEASE_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError:
+            continue  # pruned between resolve and open
+        except OSError:
+            if not target.is_dir():
+                continue
+            return Lease(target, None)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if os.fstat(fd).st_nlink > 0:  # a prune that won the race unlinked the file
+            return Lease(target, fd)
+        os.close(fd)
+    raise OSError(f"store {store_path} keeps changing; could not lease a version")
+
+
+def _leased(version_path: Path) -> bool:
+    """True while a server holds a lease on it (its lease file is locked shared)."""
+    try:
+        fd = os.open(version_path / LEASE_FILE, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
 
 def versions_dir(store_path: Path) -> Path:
     """``<parent>/.<name>.versions``: version directories live next to the symlink."""
@@ -147,13 +219,33 @@ def _swap_symlink(store_path: Path, target: Path) -> None:
 
 
 def _prune(store_path: Path, keep: set[Path]) -> None:
-    """Drop version dirs other than the current and previous ones (including killed builds)."""
+    """Drop version dirs not in ``keep`` (killed or failed builds included) that no server leases.
+
+    Runs under the build lock, so no build is writing any of them.
+    """
     vdir = versions_dir(store_path)
     if not vdir.is_dir():
         return
     for child in vdir.iterdir():
-        if child.resolve() not in keep and child.is_dir() and not child.is_symlink():
+        if child.resolve() in keep or not child.is_dir() or child.is_symlink():
+            continue
+        if not _leased(child):
             shutil.rmtree(child, ignore_errors=True)
+
+
+def _storage_error(err: OSError, path: Path) -> StorageError:
+    """One line: what failed where, the free space there, and what to do."""
+    try:
+        free = f"{shutil.disk_usage(path).free / 1e6:.1f} MB free"
+    except OSError:
+        free = "free space unknown"
+    reason = err.strerror or str(err)
+    if "No space left on device" in reason:  # RocksDB wraps ENOSPC in a long message of its own
+        reason = "No space left on device"
+    return StorageError(
+        f"cannot write the store at {path}: {reason} ({free}); free some space or set "
+        "FTGRAPH_STORE to another disk, then build again (the previous store is unchanged)"
+    )
 
 
 def _meta_quads(version: str, built_at: str) -> list[ox.Quad]:
@@ -274,12 +366,22 @@ def build(root: Path, store_path: Path, *, force: bool = False) -> BuildResult:
         now = datetime.now(UTC)
         built_at = now.isoformat(timespec="seconds").replace("+00:00", "Z")
         vdir = versions_dir(store_path)
-        vdir.mkdir(parents=True, exist_ok=True)
+        # Orphans of failed or killed builds and unleased old versions go first: their space may
+        # be what this build needs.
+        _prune(store_path, {previous} if previous is not None else set())
         version_path = vdir / f"{inputs.version[:12]}-{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
-        version_path.mkdir()
-        info = _load(version_path, inputs, inputs.version, built_at)
-        _pause_for_tests()
-        _swap_symlink(store_path, version_path)
+        try:
+            vdir.mkdir(parents=True, exist_ok=True)
+            version_path.mkdir()
+            (version_path / LEASE_FILE).touch()
+            info = _load(version_path, inputs, inputs.version, built_at)
+            _pause_for_tests()
+            _swap_symlink(store_path, version_path)
+        except BaseException as err:
+            shutil.rmtree(version_path, ignore_errors=True)
+            if isinstance(err, OSError):
+                raise _storage_error(err, vdir if vdir.is_dir() else store_path.parent) from err
+            raise
         keep = {version_path.resolve()} | ({previous} if previous is not None else set())
         _prune(store_path, keep)
     return BuildResult(info, True, report, time.monotonic() - started)
