@@ -22,6 +22,7 @@ import ctypes
 import logging
 import marshal
 import os
+import resource
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -239,6 +240,8 @@ def _run_job(
     except SyntaxError as e:
         _write_all(out, _error_frame(400, f"Query parse error: {e}"))
         return
+    except MemoryError:
+        raise
     except Exception as e:
         _write_all(out, _error_frame(500, f"Query evaluation error: {e}"))
         return
@@ -259,7 +262,7 @@ def _run_job(
     writer = _FrameWriter(out, idx)
     try:
         result.serialize(writer, target)
-    except BrokenPipeError:
+    except (BrokenPipeError, MemoryError):
         raise
     except Exception as e:
         _write_all(out, _error_frame(500, f"Query evaluation error: {e}"))
@@ -287,9 +290,22 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def worker_main(store_path: str) -> None:
+MEMORY_EXIT = 3
+"""Exit status of a worker whose query went over its memory cap (Python's MemoryError)."""
+
+
+def _cap_memory(memory_mb: int) -> None:
+    """RLIMIT_AS: past it allocations fail (MemoryError, or Rust aborts) instead of growing the
+    machine into the OOM killer; a worker with a store open maps about 0.5 GB to begin with."""
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def worker_main(store_path: str, memory_mb: int = 0) -> None:
     """Worker entry point: open the store read-only, then evaluate jobs until stdin closes."""
     _die_with_parent()
+    _cap_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C goes to it
     jobs = os.fdopen(os.dup(0), "rb", buffering=0)
     out = os.dup(1)
@@ -315,11 +331,21 @@ def worker_main(store_path: str) -> None:
             _run_job(store, marshal.loads(payload), out, union_materialised=union_materialised)
     except (BrokenPipeError, KeyboardInterrupt):
         return
+    except MemoryError:
+        os._exit(MEMORY_EXIT)
 
 
 # --------------------------------------------------------------------------------------------
 # Server side
 # --------------------------------------------------------------------------------------------
+
+
+DEATH_CAUSES = ("timeout", "abandoned", "memory", "signal", "exit", "startup")
+"""Why a worker died, as counted by ``ftgraph_worker_deaths_total{cause}`` (a bounded set)."""
+
+
+class NoWorker(Exception):
+    """No worker became free in time, or none can be started: the client should retry (503)."""
 
 
 class _Worker:
@@ -332,6 +358,9 @@ class _Worker:
         self.writer: asyncio.StreamWriter = proc.stdin
         self.killed = False
         self.timed_out = False
+        self.dead = False
+        self.cause = ""
+        self.exited: asyncio.Event = asyncio.Event()
 
     @property
     def pid(self) -> int:
@@ -353,28 +382,64 @@ class _Worker:
         return head[0], (await self.reader.readexactly(n) if n else b"")
 
 
+def _death(worker: _Worker, memory_mb: int) -> tuple[str, str]:
+    """Cause (a :data:`DEATH_CAUSES` label) and the message the client of its query gets."""
+    rc = worker.proc.returncode
+    if worker.timed_out:
+        return "timeout", "query stopped at its deadline"
+    if worker.killed:
+        return "abandoned", "query abandoned"
+    over = f"query exceeded the worker memory limit of {memory_mb} MB (FTGRAPH_WORKER_MEMORY_MB)"
+    if rc == MEMORY_EXIT or (memory_mb > 0 and rc == -signal.SIGABRT):
+        return "memory", f"{over}; the worker has been replaced"
+    if rc is not None and rc < 0:
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = f"signal {-rc}"
+        return "signal", f"query worker died ({name}); it has been replaced, retry"
+    return "exit", f"query worker exited (status {rc}); it has been replaced, retry"
+
+
 class Execution:
-    """One query running on one worker: first answer, then a stream of chunks."""
+    """One query running on one worker: first answer, then a stream of chunks.
+
+    At the deadline the worker is killed and its slot freed at once, whether or not anyone is
+    reading the stream; the next read raises :class:`QueryTimeout`.
+    """
 
     def __init__(self, engine: Engine, worker: _Worker, deadline: float) -> None:
         self._engine = engine
         self._worker = worker
-        self._watchdog = asyncio.get_running_loop().call_at(deadline, worker.kill_for_timeout)
+        self._watchdog = asyncio.get_running_loop().call_at(deadline, self._expire)
         self._done = False
+        self._expired = False
         self.format: Format | None = None
         self.head = b""
         """First chunk, or the whole answer when :attr:`complete`."""
         self.complete = False
         self.nbytes = 0
 
+    def _expire(self) -> None:
+        self._expired = True
+        self._worker.kill_for_timeout()
+        self._finish()
+
     async def _frame(self) -> tuple[int, bytes]:
+        if self._expired:
+            raise QueryTimeout()
         try:
             return await self._worker.read_frame()
         except (asyncio.IncompleteReadError, ConnectionError):
+            self._worker.dead = True  # its pipe broke: never hand it another job
             self._finish()
             if self._worker.timed_out:
                 raise QueryTimeout() from None
-            raise QueryError(500, "Query worker died unexpectedly") from None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2):
+                    await self._worker.exited.wait()
+            _, message = _death(self._worker, self._engine.memory_mb)
+            raise QueryError(503, message) from None
 
     async def start(self) -> None:
         """Wait for the first answer frame.
@@ -419,6 +484,8 @@ class Execution:
                 self._worker.kill()
                 self._finish()
                 raise QueryError(500, f"Unexpected frame {kind!r} from query worker")
+        if self._expired:
+            raise QueryTimeout()
 
     @property
     def finished(self) -> bool:
@@ -440,19 +507,31 @@ class Execution:
 
 
 class Engine:
-    """Fixed-size pool of query workers over one store version."""
+    """Pool of query workers over one store version that heals: any worker that dies, for any
+    reason, is replaced at once, and dead workers are never handed a job."""
 
     def __init__(
-        self, store_path: Path, size: int, on_kill: Callable[[], None] | None = None
+        self,
+        store_path: Path,
+        size: int,
+        on_kill: Callable[[], None] | None = None,
+        *,
+        memory_mb: int = 0,
+        on_death: Callable[[str], None] | None = None,
     ) -> None:
         self.store_path = Path(store_path)
         self.size = max(1, size)
+        self.memory_mb = memory_mb
         self._on_kill = on_kill
+        self._on_death = on_death
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        self._failing = False
+        self._starting = 0
         self.kills = 0
+        self.deaths: dict[str, int] = dict.fromkeys(DEATH_CAUSES, 0)
 
     async def start(self) -> None:
         """Start every worker and wait until each has opened the store."""
@@ -466,80 +545,134 @@ class Engine:
             "-m",
             "ftgraph.engine",
             str(self.store_path),
+            str(self.memory_mb),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=2 * CHUNK,
         )
         worker = _Worker(proc)
-        self._all.add(worker)
         try:
             async with asyncio.timeout(STARTUP_TIMEOUT):
                 kind, _ = await worker.read_frame()
         except (TimeoutError, asyncio.IncompleteReadError) as e:
             worker.kill()
-            self._all.discard(worker)
+            with contextlib.suppress(ProcessLookupError):
+                await proc.wait()
             raise RuntimeError(f"query worker failed to open store {self.store_path}") from e
         if kind != ord("R"):
             worker.kill()
-            self._all.discard(worker)
             raise RuntimeError("query worker sent an unexpected greeting")
+        self._all.add(worker)
+        self._track(self._watch(worker))
         return worker
 
-    def _release(self, worker: _Worker) -> None:
+    def _track(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch(self, worker: _Worker) -> None:
+        """Notice the death of a worker, busy or idle, the moment it happens."""
+        with contextlib.suppress(ProcessLookupError):
+            await worker.proc.wait()
+        worker.dead = True
+        worker.exited.set()
+        self._all.discard(worker)
+        if self._closing:
+            return
+        cause, _ = _death(worker, self.memory_mb)
+        worker.cause = cause
+        self.deaths[cause] += 1
         if worker.killed:
             self.kills += 1
             if self._on_kill is not None:
                 self._on_kill()
-            self._all.discard(worker)
-            if not self._closing:
-                task = asyncio.get_running_loop().create_task(self._replace(worker))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        elif not self._closing:
+        if self._on_death is not None:
+            self._on_death(cause)
+        if cause not in ("timeout", "abandoned"):
+            log.warning("query worker %d died (%s, status %s)", worker.pid, cause,
+                        worker.proc.returncode)  # fmt: skip
+        await self._replace()
+
+    def _release(self, worker: _Worker) -> None:
+        if not worker.killed and not worker.dead and not self._closing:
             self._idle.put_nowait(worker)
 
-    async def _replace(self, dead: _Worker) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            await dead.proc.wait()
+    async def _replace(self) -> None:
         delay = 0.0
-        while not self._closing:
-            try:
-                worker = await self._spawn()
-            except (RuntimeError, OSError):
-                log.exception("could not start a query worker; retrying")
-                delay = min(5.0, delay * 2 or 0.2)
-                await asyncio.sleep(delay)
-                continue
-            if self._closing:
-                worker.kill()
-            else:
-                self._idle.put_nowait(worker)
-            return
+        self._starting += 1
+        try:
+            while not self._closing:
+                try:
+                    worker = await self._spawn()
+                except (RuntimeError, OSError):
+                    self._failing = True
+                    self.deaths["startup"] += 1
+                    if self._on_death is not None:
+                        self._on_death("startup")
+                    log.error("could not start a query worker on %s; retrying", self.store_path)
+                    delay = min(5.0, delay * 2 or 0.2)
+                    await asyncio.sleep(delay)
+                    continue
+                self._failing = False
+                if self._closing:
+                    worker.kill()
+                else:
+                    self._idle.put_nowait(worker)
+                return
+        finally:
+            self._starting -= 1
 
-    async def execute(self, job: Job, deadline: float) -> Execution:
+    async def _take(self, until: float) -> _Worker:
+        """A live idle worker; dead ones found in the queue are dropped (their watcher replaces them)."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                if self._failing and self.live == 0:
+                    raise NoWorker("no query worker can be started; retry later") from None
+                async with asyncio.timeout_at(until):
+                    worker = await self._idle.get()
+            gone = worker.dead or worker.killed or worker.reader.at_eof()
+            if not gone and worker.proc.returncode is None:
+                return worker
+
+    async def execute(
+        self, job: Job, deadline: float, *, wait_until: float | None = None
+    ) -> Execution:
         """Hand a job to a free worker; the deadline covers waiting, evaluating and streaming.
 
         Raises:
             QueryTimeout: no worker became free before the deadline.
+            NoWorker: none became free before ``wait_until``, or none can be started.
         """
-        try:
-            worker = self._idle.get_nowait()
-        except asyncio.QueueEmpty:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    worker = await self._idle.get()
-            except TimeoutError:
-                raise QueryTimeout() from None
+        if self._closing:
+            raise NoWorker("the server is shutting down; retry")
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        until = deadline if wait_until is None else min(wait_until, deadline)
         frame = job.encode()
-        worker.writer.write(frame)
-        execution = Execution(self, worker, deadline)
-        if len(frame) > 32 * 1024:
+        while True:
             try:
-                await worker.writer.drain()
-            except ConnectionError:
-                execution.close()
-                raise QueryError(500, "Query worker died unexpectedly") from None
-        return execution
+                worker = await self._take(until)
+            except TimeoutError:
+                if until < deadline:
+                    raise NoWorker(
+                        f"no query worker became free within {until - began:.1f} s"
+                        " (FTGRAPH_QUEUE_WAIT); retry"
+                    ) from None
+                raise QueryTimeout() from None
+            if worker.writer.is_closing():
+                continue
+            worker.writer.write(frame)
+            execution = Execution(self, worker, deadline)
+            if len(frame) > 32 * 1024:
+                try:
+                    await worker.writer.drain()
+                except ConnectionError:
+                    execution.close()
+                    continue  # the worker died before taking the job: try another
+            return execution
 
     async def fetch(self, job: Job, timeout: float) -> tuple[Format, bytes]:
         """Whole answer of a small query (service description, VoID); not for user queries."""
@@ -556,18 +689,33 @@ class Engine:
         return execution.format, b"".join(parts)
 
     @property
+    def live(self) -> int:
+        """Workers alive now (a replacement counts once it has opened the store)."""
+        return len([w for w in self._all if not w.dead and not w.killed])
+
+    @property
+    def healthy(self) -> bool:
+        """False when no worker is alive and none can be started."""
+        return self.live > 0 or not self._failing
+
+    @property
     def pids(self) -> list[int]:
         """Process ids of the live workers (for /health and tests)."""
-        return sorted(w.pid for w in self._all if not w.killed)
+        return sorted(w.pid for w in self._all if not w.killed and not w.dead)
 
     @property
     def busy(self) -> int:
         """Workers evaluating a query right now."""
-        return len([w for w in self._all if not w.killed]) - self._idle.qsize()
+        idle = len([w for w in list(self._idle._queue) if not w.dead and not w.killed])  # type: ignore[attr-defined]
+        return max(0, self.live - idle)
 
-    async def close(self) -> None:
-        """Stop every worker: closing stdin ends idle ones, busy ones are killed."""
+    async def close(self, grace: float = 0.0) -> None:
+        """Stop every worker: busy ones get ``grace`` seconds to finish, then all are killed."""
         self._closing = True
+        loop = asyncio.get_running_loop()
+        until = loop.time() + grace
+        while self.busy and loop.time() < until:
+            await asyncio.sleep(0.05)
         for task in list(self._tasks):
             task.cancel()
         for w in list(self._all):
@@ -581,4 +729,4 @@ class Engine:
 
 
 if __name__ == "__main__":
-    worker_main(sys.argv[1])
+    worker_main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0)

@@ -68,6 +68,13 @@ class Metrics:
             "Query workers killed (timeouts, abandoned streams)",
             registry=self.registry,
         )
+        self.worker_deaths = Counter(
+            "ftgraph_worker_deaths",
+            "Query workers that died, by cause: timeout, abandoned (killed by the server), memory "
+            "(over FTGRAPH_WORKER_MEMORY_MB), signal, exit (crashed by themselves), startup",
+            ["cause"],
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:
