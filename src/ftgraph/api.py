@@ -374,7 +374,14 @@ async def run_named_query(request: Request, query: NamedQuery, settings: Setting
         return {}
 
     response = await answer_query(
-        rt, req, request.method, started, substitutions=bound, extra_headers=download
+        rt,
+        req,
+        request.method,
+        started,
+        substitutions=bound,
+        extra_headers=download,
+        client=request.client.host if request.client else "",
+        receive=request.receive,
     )
     if response.status_code == 400:
         # A refused or unparsable query file is the server's fault, not the client's.

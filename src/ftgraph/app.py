@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
+import signal
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,8 +29,17 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from ftgraph import service_description as sdesc
+from ftgraph.admission import Admission, TooManyQueries
 from ftgraph.config import Settings
-from ftgraph.engine import Engine, Execution, Job, QueryError, QueryTimeout, Substitution
+from ftgraph.engine import (
+    Engine,
+    Execution,
+    Job,
+    NoWorker,
+    QueryError,
+    QueryTimeout,
+    Substitution,
+)
 from ftgraph.metrics import Metrics, MetricsMiddleware, log_query, query_hash
 from ftgraph.namespaces import META_GRAPH
 from ftgraph.protocol import (
@@ -44,11 +55,12 @@ from ftgraph.protocol import (
 )
 from ftgraph.security import (
     QueryFacts,
-    ServiceRefused,
+    QueryRefused,
     analyze_query,
     check_services,
     parse_allowlist,
 )
+from ftgraph.store import Lease, acquire_lease, resolve_version
 
 log = logging.getLogger("ftgraph.app")
 
@@ -111,6 +123,9 @@ def _result_cache(settings: Settings) -> ResultCache | None:
 HOT_REQUEST_BYTES = 8192
 """Requests up to this size (query string + body) can be answered by :class:`HotAnswers`."""
 
+HOT_HEADER_BYTES = 512
+"""Requests whose Accept, Content-Type or Host is longer are never memoised (bounded keys)."""
+
 
 @dataclass(frozen=True)
 class HotAnswer:
@@ -160,6 +175,8 @@ class Runtime:
     graphs: list[str] = field(default_factory=list)
     cache: ResultCache | None = None
     hot: HotAnswers | None = None
+    admission: Admission = field(default_factory=lambda: Admission(1, 0, 1.0))
+    lease: Lease | None = None
 
 
 def _store_identity(store: Path) -> tuple[Path, str, str | None]:
@@ -175,10 +192,32 @@ def _store_identity(store: Path) -> tuple[Path, str, str | None]:
 
 
 async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
-    """Start the worker pool on the store's current version and read the graph list."""
-    path, version, built_at = _store_identity(Path(settings.store))
-    engine = Engine(path, settings.workers, on_kill=metrics.worker_kills.inc)
-    await engine.start()
+    """Lease the store's current version, start the worker pool on it and read the graph list.
+
+    The lease keeps a rebuild from pruning the version while this runtime serves it.
+    """
+    lease = acquire_lease(Path(settings.store))
+    try:
+        return await _start_on(lease, settings, metrics)
+    except BaseException:
+        lease.release()
+        raise
+
+
+async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runtime:
+    path, version, built_at = _store_identity(lease.path)
+    engine = Engine(
+        path,
+        settings.workers,
+        on_kill=metrics.worker_kills.inc,
+        memory_mb=settings.worker_memory_mb,
+        on_death=lambda cause: metrics.worker_deaths.labels(cause).inc(),
+    )
+    try:
+        await engine.start()
+    except BaseException:
+        await engine.close()
+        raise
     rt = Runtime(
         settings=settings,
         engine=engine,
@@ -189,14 +228,94 @@ async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         allow=parse_allowlist(settings.service_allow),
         cache=_result_cache(settings),
         hot=HotAnswers() if settings.result_cache_mb > 0 else None,
+        admission=Admission(client_queries(settings), settings.client_queue, settings.queue_wait),
+        lease=lease,
     )
     cache = rt.cache
     if cache is not None:
         metrics.result_cache_bytes.set_function(lambda: cache.size)
     json_idx = ALL_FORMATS.index(RESULT_FORMATS[0])
-    _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120.0)
+    try:
+        _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120)
+    except BaseException:
+        await engine.close()
+        raise
     rt.graphs = [b["g"]["value"] for b in json.loads(body)["results"]["bindings"]]
     return rt
+
+
+async def stop_runtime(rt: Runtime, grace: float = 0.0) -> None:
+    """Let in-flight queries finish (up to ``grace`` seconds), stop the workers, end the lease."""
+    try:
+        await rt.engine.close(grace)
+    finally:
+        if rt.lease is not None:
+            rt.lease.release()
+
+
+class Reloader:
+    """Serves a new build without restart: on SIGHUP, or when the store symlink changes.
+
+    New requests go to a runtime on the new version (new workers, new ETags) as soon as it is up;
+    the old one drains its in-flight answers for ``FTGRAPH_DRAIN_SECONDS`` and then stops.
+    """
+
+    def __init__(self, app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+        self.app = app
+        self.settings = settings
+        self.metrics = metrics
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def reload(self) -> bool:
+        """Switch to the store's current version if it changed; a failed start keeps the old one."""
+        async with self._lock:
+            current: Runtime = self.app.state.runtime
+            try:
+                target = resolve_version(Path(self.settings.store))
+            except OSError:
+                return False
+            if current.lease is None or target == current.lease.path:
+                return False
+            try:
+                new = await start_runtime(self.settings, self.metrics)
+            except Exception as e:
+                log.error("store %s: new version %s not served: %s", self.settings.store, target, e)
+                return False
+            self.app.state.runtime = new
+            log.info(
+                "now serving version %s (%s); draining %s", new.version, target, current.version
+            )
+            self._spawn(stop_runtime(current, self.settings.drain_seconds))
+            return True
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def on_sighup(self) -> None:
+        self._spawn(self.reload())
+
+    async def watch(self, interval: float) -> None:
+        """Poll the symlink (cheap: one readlink) so a build is served without any signal."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("reload check failed")
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def client_queries(settings: Settings) -> int:
+    """Queries one client may run at once: ``FTGRAPH_CLIENT_QUERIES``, by default all workers but
+    one, so a single client never holds the whole pool."""
+    return settings.client_queries or max(1, settings.workers - 1)
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -270,17 +389,28 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
 
-class QueryStream(StreamingResponse):
-    """Relays worker chunks; on a mid-stream timeout it writes a marker and drops the connection.
+INCOMPLETE_TIMEOUT = "\n\n# ftgraph: query stopped at its deadline; this answer is INCOMPLETE\n"
+INCOMPLETE_SHUTDOWN = "\n\n# ftgraph: server shutting down; this answer is INCOMPLETE\n"
+INCOMPLETE_FAILED = "\n\n# ftgraph: query failed mid-answer; this answer is INCOMPLETE: {}\n"
 
-    Leaving the chunked body unterminated is what tells a client the answer is incomplete.
+SEND_GRACE = 1.0
+"""Seconds past the deadline a blocked send may take before the stream is given up."""
+
+
+class QueryStream(StreamingResponse):
+    """Relays worker chunks until the deadline; on a timeout, failure or shutdown it writes a marker
+    and drops the connection.
+
+    Leaving the chunked body unterminated is what tells a client the answer is incomplete. The
+    deadline bounds the sends too, so a client that stops reading cannot hold its slot.
     """
 
     def __init__(
         self,
         execution: Execution,
         headers: dict[str, str],
-        done: Any,
+        done: Callable[[int, str, int], None],
+        deadline: float,
         keep: Callable[[bytes], None] | None = None,
         keep_limit: int = 0,
     ) -> None:
@@ -290,41 +420,52 @@ class QueryStream(StreamingResponse):
         super().__init__(never(), headers=headers)
         self.execution = execution
         self.done = done
+        self.deadline = deadline
         self.keep = keep
         """Receives the whole answer once it ended cleanly, if it is at most ``keep_limit`` bytes."""
         self.keep_limit = keep_limit
 
     async def stream_response(self, send: Send) -> None:
         ex = self.execution
-        status, note = 200, ""
+        status, note, marker = 200, "", ""
         parts: list[bytes] | None = [ex.head] if self.keep is not None else None
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            await send({"type": "http.response.body", "body": ex.head, "more_body": True})
-            async for chunk in ex.rest():
-                if parts is not None:
-                    parts.append(chunk)
-                    if ex.nbytes > self.keep_limit:
-                        parts = None
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            async with asyncio.timeout_at(self.deadline + SEND_GRACE):
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+                )
+                await send({"type": "http.response.body", "body": ex.head, "more_body": True})
+                async for chunk in ex.rest():
+                    if parts is not None:
+                        parts.append(chunk)
+                        if ex.nbytes > self.keep_limit:
+                            parts = None
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
             if parts is not None and self.keep is not None and ex.finished:
                 self.keep(b"".join(parts))
-        except QueryTimeout:
-            status, note = 503, "timeout"
-            marker = "\n\n# ftgraph: query stopped at its deadline; this answer is INCOMPLETE\n"
-            await send({"type": "http.response.body", "body": marker.encode(), "more_body": True})
+        except (QueryTimeout, TimeoutError):
+            status, note, marker = 503, "timeout", INCOMPLETE_TIMEOUT
         except QueryError as e:
-            status, note = e.status, e.message
-            marker = (
-                f"\n\n# ftgraph: query failed mid-answer; this answer is INCOMPLETE: {e.message}\n"
-            )
-            await send({"type": "http.response.body", "body": marker.encode(), "more_body": True})
+            status, note, marker = e.status, e.message, INCOMPLETE_FAILED.format(e.message)
+        except asyncio.CancelledError:  # client gone (Starlette) or shutdown past the drain
+            status, note, marker = 499, "cancelled", INCOMPLETE_SHUTDOWN
+            await _send_marker(send, marker)
+            raise
         finally:
             if status == 200 and not ex.finished:
                 status, note = 499, "client gone"
             ex.close()
             self.done(status, note, ex.nbytes)
+        if marker:
+            await _send_marker(send, marker)
+
+
+async def _send_marker(send: Send, marker: str) -> None:
+    """Best effort: a client that does not read gets nothing more, and the send does not block."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        async with asyncio.timeout(0.1):
+            await send({"type": "http.response.body", "body": marker.encode(), "more_body": True})
 
 
 def record_answer(
@@ -362,11 +503,15 @@ async def answer_query(
     substitutions: tuple[Substitution, ...] = (),
     extra_headers: Callable[[Format], dict[str, str]] | None = None,
     hot_key: tuple[bytes, ...] | None = None,
+    client: str = "",
+    receive: Receive | None = None,
 ) -> Response:
     """Evaluate a query on a worker and build the response (whole, or streamed if large).
 
     ``substitutions`` bind variables to RDF terms in the worker (named queries); ``extra_headers``
-    adds headers that depend on the format the worker chose (a download's file name).
+    adds headers that depend on the format the worker chose (a download's file name). ``client``
+    (the peer address) takes one of its per-client slots; with ``receive``, a client leaving before
+    the first byte cancels the query.
     """
     m = rt.metrics
     qhash = query_hash(req.query)
@@ -378,10 +523,10 @@ async def answer_query(
 
     execution: Execution | None = None
     m.active.inc()
-    facts = analyze_query(req.query, req.base_iri)
     try:
+        facts = analyze_query(req.query, req.base_iri)
         check_services(facts, rt.allow)
-    except ServiceRefused as e:
+    except QueryRefused as e:
         done(400, str(e), 0)
         return _error(400, str(e))
     etag = etag_for(rt, req, substitutions)
@@ -419,29 +564,113 @@ async def answer_query(
     )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(0.0, req.timeout - (time.perf_counter() - started))
-    try:
-        execution = await rt.engine.execute(job, deadline)
+    admitted = False
+
+    def leave() -> None:
+        nonlocal admitted
+        if admitted:
+            admitted = False
+            rt.admission.leave(client)
+
+    async def first_answer() -> Execution:
+        nonlocal admitted, execution
+        await rt.admission.enter(client, deadline)
+        admitted = True
+        wait_until = min(deadline, loop.time() + rt.settings.queue_wait)
+        execution = await rt.engine.execute(job, deadline, wait_until=wait_until)
         await execution.start()
+        return execution
+
+    try:
+        execution = await _unless_gone(first_answer(), receive)
+    except ClientGone:
+        if execution is not None:
+            execution.close()
+        leave()
+        done(499, "client gone", 0)
+        return Response(status_code=499)
+    except TooManyQueries as e:
+        if e.at_deadline:
+            done(503, "timeout", 0)
+            msg = f"Query timed out after {req.timeout:g} s waiting for its turn"
+            return _error(503, msg, {"Retry-After": str(RETRY_AFTER)})
+        done(429, e.message, 0)
+        return _error(429, e.message, {"Retry-After": str(e.retry_after)})
+    except NoWorker as e:
+        leave()
+        done(503, str(e), 0)
+        return _error(503, str(e), {"Retry-After": str(RETRY_AFTER)})
     except QueryTimeout:
+        leave()
         msg = f"Query timed out after {req.timeout:g} s and was stopped"
         done(503, "timeout", 0)
-        return _error(503, msg)
+        return _error(503, msg, {"Retry-After": str(RETRY_AFTER)})
     except QueryError as e:
+        leave()
         done(e.status, e.message, 0)
-        return _error(e.status, e.message)
+        return _error(
+            e.status, e.message, {"Retry-After": str(RETRY_AFTER)} if e.status == 503 else None
+        )
     fmt = execution.format
     assert fmt is not None
     if execution.complete:
+        leave()
         done(200, "", execution.nbytes)
         if cache is not None:
             cache.put(etag, fmt, execution.head)
         return whole(execution.head, fmt)
     headers = headers_for(fmt)
+
+    def streamed(status: int, note: str, nbytes: int) -> None:
+        leave()
+        done(status, note, nbytes)
+
     if cache is None:
-        return QueryStream(execution, headers, done)
+        return QueryStream(execution, headers, streamed, deadline)
     return QueryStream(
-        execution, headers, done, lambda body: cache.put(etag, fmt, body), cache.max_entry
+        execution,
+        headers,
+        streamed,
+        deadline,
+        lambda body: cache.put(etag, fmt, body),
+        cache.max_entry,
     )
+
+
+RETRY_AFTER = 2
+"""Seconds a client is told to wait after a 503 (no free worker, deadline, worker died)."""
+
+
+class ClientGone(Exception):
+    """The client closed the connection before the answer started."""
+
+
+async def _until_gone(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_gone(work: Coroutine[Any, Any, Execution], receive: Receive | None) -> Execution:
+    """Run ``work`` (queueing, evaluating up to the first answer), cancelled if the client leaves.
+
+    Raises:
+        ClientGone: the client disconnected first; ``work`` has been cancelled.
+    """
+    if receive is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_until_gone(receive))
+    try:
+        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        gone.cancel()
+    if task.cancelled():
+        raise ClientGone()
+    return task.result()
 
 
 def _answer_headers(rt: Runtime, fmt: Format, etag: str) -> dict[str, str]:
@@ -487,32 +716,58 @@ def _media_list(formats: tuple[Any, ...]) -> str:
 
 
 def health(rt: Runtime) -> dict[str, Any]:
-    """Liveness and dataset identity for /health."""
+    """Liveness and dataset identity for /health: "unavailable" (HTTP 503) when no worker can be
+    started, "degraded" while fewer than wanted are live (a replacement is starting)."""
+    engine = rt.engine
+    status = "ok" if engine.live >= engine.size else "degraded"
+    if not engine.healthy:
+        status = "unavailable"
     return {
-        "status": "ok" if rt.engine.pids else "degraded",
+        "status": status,
         "version": rt.version,
         "built_at": rt.built_at,
         "store": str(rt.store_path),
-        "workers": len(rt.engine.pids),
-        "busy": rt.engine.busy,
+        "workers": engine.live,
+        "workers_wanted": engine.size,
+        "busy": engine.busy,
         "worker_pids": rt.engine.pids,
         "pid": os.getpid(),
         "graphs": len(rt.graphs),
     }
 
 
+_HOST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*(?::[0-9]*)?"
+)
+"""RFC 9110 §7.2 ``Host = uri-host [ ":" port ]``, uri-host as in RFC 3986 §3.2.2."""
+
+MEMO_HOST_BYTES = 255
+"""Longer Host values are not memoised (the longest DNS name is 253 characters)."""
+
+
 def request_base_iri(request: Request) -> str:
-    """The request's URL without query or fragment: the query's base IRI (SPARQL 1.1 Query §4.1.1)."""
+    """The request's URL without query or fragment: the query's base IRI (SPARQL 1.1 Query §4.1.1).
+
+    Raises:
+        ProtocolError: 400 for a Host header that is not ``host[:port]`` (RFC 9110 §7.2).
+    """
     host = request.headers.get("host")
     if host is None:  # HTTP/1.0 without Host: let Starlette work it out from the server address
         return str(request.url.replace(query=None, fragment=None))
-    return _base_iri(request.scope.get("scheme", "http"), host, request.scope["path"])
+    scheme, path = request.scope.get("scheme", "http"), request.scope["path"]
+    if len(host) <= MEMO_HOST_BYTES:
+        return _memo_base_iri(scheme, host, path)
+    return _base_iri(scheme, host, path)
 
 
-@lru_cache(maxsize=256)
 def _base_iri(scheme: str, host: str, path: str) -> str:
+    if _HOST.fullmatch(host) is None:
+        raise ProtocolError(400, "Invalid Host header: expected host[:port] (RFC 9110 §7.2)")
     # Starlette's URL object builds and re-parses the whole URL: a measurable share of a cached answer.
     return str(URL(f"{scheme}://{host}{path}"))
+
+
+_memo_base_iri = lru_cache(maxsize=256)(_base_iri)
 
 
 async def handle_sparql(
@@ -542,7 +797,10 @@ async def handle_sparql(
         cached = not_modified(rt, req, request.headers.get("if-none-match"))
         if cached is not None:
             return cached
-    return await answer_query(rt, req, method, started, hot_key=hot_key)
+    client = request.client.host if request.client else ""
+    return await answer_query(
+        rt, req, method, started, hot_key=hot_key, client=client, receive=request.receive
+    )
 
 
 GZIP_MINIMUM = 1024
@@ -597,6 +855,8 @@ async def hot_request_key(
             return None, receive
     query_string: bytes = scope["query_string"]
     if method not in ("GET", "POST") or host is None or len(query_string) > HOT_REQUEST_BYTES:
+        return None, receive
+    if max(len(host), len(accept or b""), len(content_type or b"")) > HOT_HEADER_BYTES:
         return None, receive
     body = b""
     if method == "POST":
@@ -705,10 +965,22 @@ def create_app(settings: Settings) -> FtgraphApp:
             rt.version,
             rt.engine.size,
         )
+        reloader = Reloader(app, settings, metrics)
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, reloader.on_sighup)
+        watcher = None
+        if settings.reload_interval > 0:
+            watcher = loop.create_task(reloader.watch(settings.reload_interval))
         try:
             yield
         finally:
-            await rt.engine.close()
+            if watcher is not None:
+                watcher.cancel()
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGHUP)
+            await reloader.close()
+            await stop_runtime(app.state.runtime, settings.drain_seconds)
 
     app = FtgraphApp(
         title="ftgraph SPARQL endpoint",
@@ -745,13 +1017,16 @@ def create_app(settings: Settings) -> FtgraphApp:
         etag = etag_for(rt, req)
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={"ETag": etag})
-        return await answer_query(rt, req, request.method, time.perf_counter())
+        client = request.client.host if request.client else ""
+        return await answer_query(
+            rt, req, request.method, time.perf_counter(), client=client, receive=request.receive
+        )
 
     @app.get("/health")
     async def health_route(rt: RuntimeDep) -> JSONResponse:
         """Store open, dataset version and query workers."""
         body = health(rt)
-        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+        return JSONResponse(body, status_code=503 if body["status"] == "unavailable" else 200)
 
     @app.get("/metrics")
     async def metrics_route() -> Response:

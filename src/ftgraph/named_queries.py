@@ -47,7 +47,10 @@ class Parameter:
         if self.type == "iri":
             if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", raw):
                 raise ParameterError(f"{self.name}: not an absolute IRI: {raw!r}")
-            return ox.NamedNode(raw)
+            try:
+                return ox.NamedNode(raw)
+            except ValueError as err:
+                raise ParameterError(f"{self.name}: not an absolute IRI: {raw!r} ({err})") from err
         if self.type == "string":
             return ox.Literal(raw)
         if self.type == "language":

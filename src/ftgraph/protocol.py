@@ -210,17 +210,27 @@ def _match(entries: list[AcceptEntry], media_type: str) -> tuple[float, int, int
     return best
 
 
-@lru_cache(maxsize=512)
+MEMO_ACCEPT_BYTES = 256
+"""Accept headers up to this size are memoised; longer ones are negotiated afresh each time, so
+no memo ever holds a large header (issue 9: distinct 8 MB headers were pinned in memory)."""
+
+
 def choose_format(accept: str | None, candidates: tuple[Format, ...]) -> Format | None:
     """Best candidate for an Accept header (q-value, then specificity, then header order).
 
-    Memoised: clients repeat the same few Accept headers, and parsing them showed up in profiles.
+    Memoised for short headers: clients repeat the same few, and parsing them showed up in profiles.
 
     >>> choose_format("text/csv, application/sparql-results+json;q=0.9", RESULT_FORMATS).name
     'csv'
     >>> choose_format("text/html", RESULT_FORMATS) is None
     True
     """
+    if accept is None or len(accept) <= MEMO_ACCEPT_BYTES:
+        return _memo_choose_format(accept, candidates)
+    return _choose_format(accept, candidates)
+
+
+def _choose_format(accept: str | None, candidates: tuple[Format, ...]) -> Format | None:
     entries = parse_accept(accept)
     best: tuple[tuple[float, int, int, int, int], Format] | None = None
     for order, fmt in enumerate(candidates):
@@ -235,6 +245,9 @@ def choose_format(accept: str | None, candidates: tuple[Format, ...]) -> Format 
             if best is None or key > best[0]:
                 best = (key, fmt)
     return best[1] if best else None
+
+
+_memo_choose_format = lru_cache(maxsize=512)(_choose_format)
 
 
 def format_from_token(token: str, candidates: tuple[Format, ...]) -> Format | None:
@@ -282,6 +295,34 @@ def _decode_utf8(body: bytes, charset: str | None) -> str:
         raise ProtocolError(400, f"Request body is not valid UTF-8: {e}") from None
 
 
+def _parse_params(encoded: str, where: str) -> list[tuple[str, str]]:
+    """Decode ``application/x-www-form-urlencoded`` pairs, refusing bytes that are not UTF-8.
+
+    SPARQL 1.1 Protocol §2.1 makes the query string UTF-8; silently turning bad bytes into U+FFFD
+    would run a different query than the client sent.
+
+    Raises:
+        ProtocolError: 400 naming the parameter whose percent-decoded bytes are not UTF-8.
+    """
+    try:
+        return parse_qsl(encoded, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        pass
+    for key, value in parse_qsl(encoded, keep_blank_values=True, errors="surrogateescape"):
+        for text, what in ((key, "a parameter name"), (value, f"{key!r}")):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                bad = text[e.start].encode("utf-8", "surrogateescape")[0]
+                name = what if what == "a parameter name" else what.strip("'")
+                raise ProtocolError(
+                    400,
+                    f"{name} is not valid UTF-8 in the {where}: percent-encoded byte 0x{bad:02X} "
+                    "(SPARQL 1.1 Protocol §2.1: parameters are UTF-8)",
+                ) from None
+    raise ProtocolError(400, f"The {where} is not valid UTF-8 (SPARQL 1.1 Protocol §2.1)")
+
+
 def _check_iris(uris: list[str], name: str) -> tuple[str, ...]:
     """Reject dataset IRIs the store could not name, before any evaluation."""
     for uri in uris:
@@ -311,6 +352,8 @@ def parse_timeout(values: list[str], cap: float) -> float:
 
 MEMO_INPUT_BYTES = 8192
 """Requests up to this size (query string + body) have their parse memoised."""
+MEMO_HEADER_BYTES = 512
+"""...and only when each header value in the key (and the base IRI) is at most this long."""
 
 
 def parse_query_request(
@@ -341,7 +384,11 @@ def parse_query_request(
         max_timeout,
         base_iri,
     )
-    if len(query_string) + len(body) <= MEMO_INPUT_BYTES:
+    if (
+        len(query_string) + len(body) <= MEMO_INPUT_BYTES
+        and max(len(content_type or ""), len(accept or ""), len(base_iri or ""))
+        <= MEMO_HEADER_BYTES
+    ):
         return _parse_query_request(*args)
     return _parse_query_request.__wrapped__(*args)
 
@@ -357,7 +404,7 @@ def _parse_query_request(
     max_timeout: float,
     base_iri: str | None,
 ) -> QueryRequest | None:
-    params = parse_qsl(query_string, keep_blank_values=True)
+    params = _parse_params(query_string, "query string")
     query: str | None = None
     if method in ("GET", "HEAD"):
         pass
@@ -365,7 +412,7 @@ def _parse_query_request(
         media, ctparams = _media_type(content_type)
         if media == "application/x-www-form-urlencoded":
             text = _decode_utf8(body, ctparams.get("charset"))
-            params = params + parse_qsl(text, keep_blank_values=True)
+            params = params + _parse_params(text, "form body")
         elif media == "application/sparql-query":
             query = _decode_utf8(body, ctparams.get("charset"))
             if any(k == "query" for k, _ in params):
