@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -31,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ftgraph import service_description as sdesc
 from ftgraph.admission import Admission, TooManyQueries
 from ftgraph.config import Settings
+from ftgraph.describe import answer as page_answer
 from ftgraph.engine import (
     Engine,
     Execution,
@@ -40,6 +41,7 @@ from ftgraph.engine import (
     QueryTimeout,
     Substitution,
 )
+from ftgraph.http_limits import DRAIN
 from ftgraph.metrics import Metrics, MetricsMiddleware, log_query, query_hash
 from ftgraph.namespaces import META_GRAPH
 from ftgraph.protocol import (
@@ -61,6 +63,8 @@ from ftgraph.security import (
     parse_allowlist,
 )
 from ftgraph.store import Lease, acquire_lease, resolve_version
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("ftgraph.app")
 
@@ -430,7 +434,7 @@ class QueryStream(StreamingResponse):
         status, note, marker = 200, "", ""
         parts: list[bytes] | None = [ex.head] if self.keep is not None else None
         try:
-            async with asyncio.timeout_at(self.deadline + SEND_GRACE):
+            async with DRAIN.bounded(self.deadline + SEND_GRACE):
                 await send(
                     {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
                 )
@@ -445,7 +449,10 @@ class QueryStream(StreamingResponse):
             if parts is not None and self.keep is not None and ex.finished:
                 self.keep(b"".join(parts))
         except (QueryTimeout, TimeoutError):
-            status, note, marker = 503, "timeout", INCOMPLETE_TIMEOUT
+            if DRAIN.cut():  # SIGTERM, and the drain is over
+                status, note, marker = 503, "shutdown", INCOMPLETE_SHUTDOWN
+            else:
+                status, note, marker = 503, "timeout", INCOMPLETE_TIMEOUT
         except QueryError as e:
             status, note, marker = e.status, e.message, INCOMPLETE_FAILED.format(e.message)
         except asyncio.CancelledError:  # client gone (Starlette) or shutdown past the drain
@@ -494,6 +501,83 @@ def record_answer(
     )
 
 
+def refusal(
+    e: TooManyQueries | NoWorker | ShuttingDown | QueryTimeout | QueryError, timeout: float
+) -> tuple[int, str, Response]:
+    """Status, log note and response for a query that got no answer (one mapping for every route)."""
+    retry = {"Retry-After": str(RETRY_AFTER)}
+    if isinstance(e, TooManyQueries):
+        if e.at_deadline:
+            msg = f"Query timed out after {timeout:g} s waiting for its turn"
+            return 503, "timeout", _error(503, msg, retry)
+        return 429, e.message, _error(429, e.message, {"Retry-After": str(e.retry_after)})
+    if isinstance(e, NoWorker | ShuttingDown):
+        return 503, str(e), _error(503, str(e), retry)
+    if isinstance(e, QueryTimeout):
+        msg = f"Query timed out after {timeout:g} s and was stopped"
+        return 503, "timeout", _error(503, msg, retry)
+    return e.status, e.message, _error(e.status, e.message, retry if e.status == 503 else None)
+
+
+class Turn:
+    """One query's place: the client's admission slot, then a worker; each released once."""
+
+    def __init__(self, rt: Runtime, client: str) -> None:
+        self.rt = rt
+        self.client = client
+        self.admitted = False
+        self.execution: Execution | None = None
+
+    async def start(self, job: Job, deadline: float) -> Execution:
+        """Wait for the client's turn and a free worker, then for the first answer frame."""
+        await self.rt.admission.enter(self.client, deadline)
+        self.admitted = True
+        loop = asyncio.get_running_loop()
+        wait_until = min(deadline, loop.time() + self.rt.settings.queue_wait)
+        self.execution = await self.rt.engine.execute(job, deadline, wait_until=wait_until)
+        await self.execution.start()
+        return self.execution
+
+    def leave(self) -> None:
+        if self.admitted:
+            self.admitted = False
+            self.rt.admission.leave(self.client)
+
+
+async def read_page(
+    rt: Runtime, procedure: str, argument: str, client: str, receive: Receive | None
+) -> Any:
+    """Run one page read of :mod:`ftgraph.describe` on a worker, with the query deadline and the
+    client's admission slot, so a page costs what a query costs and can be stopped like one.
+
+    Returns the procedure's value, or the error :class:`Response` to send instead.
+    """
+    loop = asyncio.get_running_loop()
+    timeout = rt.settings.query_timeout
+    deadline = loop.time() + timeout
+    job = Job(argument, None, None, True, -1, -1, procedure=procedure)
+    turn = Turn(rt, client)
+
+    async def whole() -> bytes:
+        execution = await turn.start(job, deadline)
+        parts = [execution.head]
+        async for chunk in execution.rest():
+            parts.append(chunk)
+        return b"".join(parts)
+
+    try:
+        body = await _unless_gone(whole(), receive)
+    except ClientGone:
+        return Response(status_code=499)
+    except (TooManyQueries, NoWorker, ShuttingDown, QueryTimeout, QueryError) as e:
+        return refusal(e, timeout)[2]
+    finally:
+        if turn.execution is not None:
+            turn.execution.close()
+        turn.leave()
+    return page_answer(body)
+
+
 async def answer_query(
     rt: Runtime,
     req: QueryRequest,
@@ -516,12 +600,14 @@ async def answer_query(
     m = rt.metrics
     qhash = query_hash(req.query)
 
+    turn = Turn(rt, client)
+
     def done(status: int, note: str, nbytes: int, fmt: str = "") -> None:
         m.active.dec()
-        shown = fmt or (execution.format.name if execution and execution.format else None)
+        ex = turn.execution
+        shown = fmt or (ex.format.name if ex and ex.format else None)
         record_answer(m, qhash, method, shown, nbytes, started, status, note)
 
-    execution: Execution | None = None
     m.active.inc()
     try:
         facts = analyze_query(req.query, req.base_iri)
@@ -564,53 +650,20 @@ async def answer_query(
     )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(0.0, req.timeout - (time.perf_counter() - started))
-    admitted = False
-
-    def leave() -> None:
-        nonlocal admitted
-        if admitted:
-            admitted = False
-            rt.admission.leave(client)
-
-    async def first_answer() -> Execution:
-        nonlocal admitted, execution
-        await rt.admission.enter(client, deadline)
-        admitted = True
-        wait_until = min(deadline, loop.time() + rt.settings.queue_wait)
-        execution = await rt.engine.execute(job, deadline, wait_until=wait_until)
-        await execution.start()
-        return execution
-
+    leave = turn.leave
     try:
-        execution = await _unless_gone(first_answer(), receive)
+        execution = await _unless_gone(turn.start(job, deadline), receive)
     except ClientGone:
-        if execution is not None:
-            execution.close()
+        if turn.execution is not None:
+            turn.execution.close()
         leave()
         done(499, "client gone", 0)
         return Response(status_code=499)
-    except TooManyQueries as e:
-        if e.at_deadline:
-            done(503, "timeout", 0)
-            msg = f"Query timed out after {req.timeout:g} s waiting for its turn"
-            return _error(503, msg, {"Retry-After": str(RETRY_AFTER)})
-        done(429, e.message, 0)
-        return _error(429, e.message, {"Retry-After": str(e.retry_after)})
-    except NoWorker as e:
+    except (TooManyQueries, NoWorker, ShuttingDown, QueryTimeout, QueryError) as e:
         leave()
-        done(503, str(e), 0)
-        return _error(503, str(e), {"Retry-After": str(RETRY_AFTER)})
-    except QueryTimeout:
-        leave()
-        msg = f"Query timed out after {req.timeout:g} s and was stopped"
-        done(503, "timeout", 0)
-        return _error(503, msg, {"Retry-After": str(RETRY_AFTER)})
-    except QueryError as e:
-        leave()
-        done(e.status, e.message, 0)
-        return _error(
-            e.status, e.message, {"Retry-After": str(RETRY_AFTER)} if e.status == 503 else None
-        )
+        status, note, response = refusal(e, req.timeout)
+        done(status, note, 0)
+        return response
     fmt = execution.format
     assert fmt is not None
     if execution.complete:
@@ -641,6 +694,13 @@ RETRY_AFTER = 2
 """Seconds a client is told to wait after a 503 (no free worker, deadline, worker died)."""
 
 
+class ShuttingDown(Exception):
+    """The server is stopping and its drain is over before this answer started."""
+
+    def __str__(self) -> str:
+        return "Server shutting down; retry (another replica may answer)"
+
+
 class ClientGone(Exception):
     """The client closed the connection before the answer started."""
 
@@ -650,24 +710,28 @@ async def _until_gone(receive: Receive) -> None:
         pass
 
 
-async def _unless_gone(work: Coroutine[Any, Any, Execution], receive: Receive | None) -> Execution:
+async def _unless_gone(work: Coroutine[Any, Any, _T], receive: Receive | None) -> _T:
     """Run ``work`` (queueing, evaluating up to the first answer), cancelled if the client leaves.
 
     Raises:
         ClientGone: the client disconnected first; ``work`` has been cancelled.
+        ShuttingDown: the drain ended first (SIGTERM); ``work`` has been cancelled.
     """
-    if receive is None:
-        return await work
     task = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(_until_gone(receive))
+    waits: set[asyncio.Future[Any]] = {task}
+    if receive is not None:
+        waits.add(asyncio.ensure_future(_until_gone(receive)))
     try:
-        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+        async with DRAIN.bounded(None):
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    except TimeoutError:
+        raise ShuttingDown() from None
     finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        gone.cancel()
+        for w in waits:
+            if not w.done():
+                w.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await w
     if task.cancelled():
         raise ClientGone()
     return task.result()
@@ -1035,7 +1099,15 @@ def create_app(settings: Settings) -> FtgraphApp:
 
     from ftgraph import api, linked_data  # /id, /doc, /ontology; /api/queries, sparql-examples
 
-    app.include_router(linked_data.create_router(settings))
+    async def page_read(request: Request, procedure: str, argument: str) -> Any:
+        client = request.client.host if request.client else ""
+        rt = request.app.state.runtime
+        return await read_page(rt, procedure, argument, client, request.receive)
+
+    def served_version(request: Request) -> str:
+        return str(request.app.state.runtime.version)
+
+    app.include_router(linked_data.create_router(settings, page_read, served_version))
     app.include_router(api.create_router(settings))
 
     from ftgraph.ui import install_ui  # web UI: /, /query, /timeline, /graph, /static

@@ -130,6 +130,8 @@ class Job:
     """Base for relative IRIs in the query: the endpoint URL, as the protocol suggests."""
     substitutions: tuple[Substitution, ...] = ()
     """Variables bound to RDF terms (SEP-0007), never pasted into the query text."""
+    procedure: str = ""
+    """A page read of :mod:`ftgraph.describe` instead of SPARQL (``query`` is its argument)."""
 
     def encode(self) -> bytes:
         """Length-prefixed marshal frame: the cheapest safe encoding between trusted processes."""
@@ -143,6 +145,7 @@ class Job:
                 self.graph_format,
                 self.base_iri,
                 self.substitutions,
+                self.procedure,
             )
         )
         return len(payload).to_bytes(4, "big") + payload
@@ -216,6 +219,20 @@ def _error_frame(status: int, message: str) -> bytes:
     return _frame(b"X", status.to_bytes(2, "big") + message.encode("utf-8", "replace"))
 
 
+def _run_procedure(run: Callable[[str, str], bytes], name: str, argument: str, out: int) -> None:
+    """One page read (:mod:`ftgraph.describe`): its pickled answer as a complete frame."""
+    try:
+        body = run(name, argument)
+    except MemoryError:
+        raise
+    except Exception as e:
+        _write_all(out, _error_frame(500, f"Page read error: {e}"))
+        return
+    writer = _FrameWriter(out, 0)
+    writer.write(body)
+    writer.finish()
+
+
 def _run_job(
     store: Any, job: tuple[Any, ...], out: int, *, union_materialised: bool = False
 ) -> None:
@@ -226,7 +243,15 @@ def _run_job(
     """
     import pyoxigraph as ox
 
-    query, default_graphs, named_graphs, union, results_idx, graph_idx, base_iri, subs = job
+    query, default_graphs, named_graphs, union, results_idx, graph_idx, base_iri, subs, proc = job
+    if proc:
+        global _procedures
+        if _procedures is None:
+            from ftgraph.describe import procedures
+
+            _procedures = procedures(store)
+        _run_procedure(_procedures, proc, query, out)
+        return
     kwargs: dict[str, Any] = {"base_iri": base_iri}
     if default_graphs is not None or named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
@@ -269,6 +294,9 @@ def _run_job(
         return
     writer.finish()
 
+
+_procedures: Callable[[str, str], bytes] | None = None
+"""The worker's page-read dispatcher, made on its first page read (one store per worker)."""
 
 _OX_RDF = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD"}
 

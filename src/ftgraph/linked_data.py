@@ -13,31 +13,34 @@ N-Triples, RDF/XML) get the merged triples plus a provenance block: ``<doc> prov
 naming each article that states it. Labels of every IRI the resource links to come along, so a
 client can show names without further requests.
 
-Evaluation happens in-process on the store opened read-only once per app: descriptions are
-bounded by one resource's neighbourhood, and binding the IRI through pyoxigraph ``substitutions``
-(never by pasting it into SPARQL text) keeps request paths out of the query language.
+Nothing is evaluated in the HTTP process: a page's reads (:mod:`ftgraph.describe`) run in the
+query workers, with the query deadline, the client's admission slot and the worker memory cap, so
+a much-referenced IRI or a damaged store costs a 503, never the server (issue 9, finding 7).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp
 
 from ftgraph import html as h
 from ftgraph.config import Settings
-from ftgraph.derive import Alignment, _consequences, alignment
+from ftgraph.describe import (
+    DCT_DATE,
+    DCT_TITLE,
+    INBOUND_CAP,
+    ONTOLOGY_GRAPH_NODE,
+    RDFS_LABEL,
+    SKOS_PREF_LABEL,
+    Description,
+)
 from ftgraph.namespaces import (
     BASE,
     CONCEPT,
@@ -45,7 +48,6 @@ from ftgraph.namespaces import (
     GRAPH,
     ID,
     IS_REFERENCED_BY,
-    META_GRAPH,
     ONTOLOGY,
     ONTOLOGY_GRAPH,
     PREFIXES,
@@ -53,15 +55,8 @@ from ftgraph.namespaces import (
     SOURCE,
 )
 from ftgraph.protocol import Format, choose_format, format_from_token
-from ftgraph.store import open_read_only
 
-log = logging.getLogger("ftgraph.linked_data")
-
-RDFS_LABEL = ox.NamedNode(h.RDFS_LABEL)
-SKOS_PREF_LABEL = ox.NamedNode(h.SKOS_PREF_LABEL)
 SKOS_ALT_LABEL = ox.NamedNode(PREFIXES["skos"] + "altLabel")
-DCT_TITLE = ox.NamedNode(h.DCT_TITLE)
-DCT_DATE = ox.NamedNode(PREFIXES["dcterms"] + "date")
 DCT_SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
 PROV_DERIVED = ox.NamedNode(PREFIXES["prov"] + "wasDerivedFrom")
 FOAF_DOCUMENT = ox.NamedNode(PREFIXES["foaf"] + "Document")
@@ -70,19 +65,6 @@ RDF_STATEMENT = ox.NamedNode(PREFIXES["rdf"] + "Statement")
 RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
 RDF_PREDICATE = ox.NamedNode(PREFIXES["rdf"] + "predicate")
 RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
-META = ox.NamedNode(META_GRAPH)
-ONTOLOGY_GRAPH_NODE = ox.NamedNode(ONTOLOGY_GRAPH)
-
-THIS = ox.Variable("this")
-DESCRIBE_QUERY = f"""
-SELECT ?this ?s ?p ?o ?g WHERE {{
-  {{ GRAPH ?g {{ ?this ?p ?o }} BIND (?this AS ?s) }}
-  UNION
-  {{ GRAPH ?g {{ ?s ?p ?this }} BIND (?this AS ?o) }}
-  FILTER (?g != <{META_GRAPH}>)
-}}"""
-"""Every statement about ``?this`` in both directions with its graph; ``?this`` is bound by
-``substitutions``, never spliced in (SEP-0007 needs it projected, hence ``SELECT ?this``)."""
 
 HTML_LIST_CAP = 60
 """Values shown per property on a page; a class has one incoming ``rdf:type`` per instance."""
@@ -132,65 +114,6 @@ _TOKENS = {"turtle": "ttl", "jsonld": "jsonld", "ntriples": "nt", "rdfxml": "rdf
 
 
 # --------------------------------------------------------------------------------------------
-# The read-only store, once per app
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ReadOnlyData:
-    """The store the pages and the named-query API read, with what never changes for its version."""
-
-    store: ox.Store
-    version: str
-    alignment: Alignment
-    cache: dict[str, str] = field(default_factory=dict)
-    """Rendered pages that depend on the store only (the ontology page), by key."""
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_open_lock = threading.Lock()
-
-
-def read_only_data(app: Any, settings: Settings | None = None) -> ReadOnlyData:
-    """The app's read-only store, opened on first use and kept for the app's life.
-
-    It opens the very version directory the query workers opened (``runtime.store_path``), so
-    pages, API answers and ``/sparql`` agree even if a rebuild swaps the symlink meanwhile.
-    """
-    state = app.state
-    data: ReadOnlyData | None = getattr(state, "read_only_data", None)
-    if data is not None:
-        return data
-    with _open_lock:
-        existing: ReadOnlyData | None = getattr(state, "read_only_data", None)
-        if existing is not None:
-            return existing
-        runtime = getattr(state, "runtime", None)
-        if runtime is not None:
-            path, version = Path(runtime.store_path), str(runtime.version)
-        else:
-            cfg = settings or Settings()
-            path, version = Path(cfg.store).resolve(), "unversioned"
-        store = open_read_only(path)
-        align = alignment(store.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH_NODE))
-        data = ReadOnlyData(store, version, align)
-        state.read_only_data = data
-        log.info("linked data: store %s opened read-only", path)
-        return data
-
-
-def store_lifespan(settings: Settings) -> Callable[[Any], Any]:
-    """Router lifespan: open the store at startup (after the app's own lifespan set up runtime)."""
-
-    @asynccontextmanager
-    async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
-        read_only_data(app, settings)
-        yield
-
-    return lifespan
-
-
-# --------------------------------------------------------------------------------------------
 # IRIs and paths
 # --------------------------------------------------------------------------------------------
 
@@ -219,127 +142,6 @@ def doc_iri(iri: str) -> str:
 def doc_path(iri: str, root: str = "") -> str:
     """Server-relative path of the document about one of our IRIs."""
     return root + "/doc/" + quote(iri[len(BASE) :], safe="/:@!$&'()*+,;=-._~%")
-
-
-# --------------------------------------------------------------------------------------------
-# Descriptions
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Description:
-    """What the graph says about one IRI, with the graph (source) of every statement."""
-
-    iri: ox.NamedNode
-    quads: tuple[ox.Quad, ...]
-    """The resource's own statements in both directions, plus the statements about blank nodes
-    it points to, each in the graph that holds it."""
-    context: tuple[ox.Quad, ...]
-    """Labels of the IRIs it links to, titles and dates of its source articles."""
-    derived: frozenset[ox.Quad] = frozenset()
-    """Quads of :attr:`quads` entailed at build time by the alignment (superclasses, superproperties)."""
-
-    @property
-    def sources(self) -> list[ox.NamedNode]:
-        """Graphs stating something about the resource (articles, the ontology), sorted."""
-        graphs = {q.graph_name for q in self.quads if isinstance(q.graph_name, ox.NamedNode)}
-        return sorted(graphs, key=lambda g: g.value)
-
-
-def _sort_key(q: ox.Quad) -> tuple[str, str, str, str]:
-    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
-
-
-def exists(store: ox.Store, node: ox.NamedNode) -> bool:
-    """True when some graph other than the meta graph mentions ``node`` (cheap pattern lookups)."""
-    for q in store.quads_for_pattern(node, None, None, None):
-        if q.graph_name != META:
-            return True
-    return any(q.graph_name != META for q in store.quads_for_pattern(None, None, node, None))
-
-
-def derived_quads(quads: Iterable[ox.Quad], align: Alignment) -> frozenset[ox.Quad]:
-    """Quads another quad of the same graph entails in one step (the build's alignment rules).
-
-    A pair entailing each other (equivalent properties, inverses) stays curated: neither side
-    can be told to be the premise.
-    """
-    present = set(quads)
-    entailed_by: dict[ox.Quad, set[ox.Quad]] = {}
-    for q in present:
-        for c in _consequences(q, align):
-            if c in present and c != q:
-                entailed_by.setdefault(c, set()).add(q)
-    derived: set[ox.Quad] = set()
-    for c, premises in entailed_by.items():
-        if any(c not in entailed_by.get(p, set()) for p in premises):
-            derived.add(c)
-    return frozenset(derived)
-
-
-def _bnode_closure(store: ox.Store, quads: set[ox.Quad]) -> None:
-    """Add the statements about blank nodes the description reaches (in the same graph)."""
-    todo = [q for q in quads if isinstance(q.object, ox.BlankNode)]
-    seen: set[ox.BlankNode] = set()
-    while todo:
-        q = todo.pop()
-        b = q.object
-        if not isinstance(b, ox.BlankNode) or b in seen:
-            continue
-        seen.add(b)
-        for more in store.quads_for_pattern(b, None, None, q.graph_name):
-            if more not in quads:
-                quads.add(more)
-                todo.append(more)
-
-
-def describe(store: ox.Store, iri: ox.NamedNode, align: Alignment) -> Description | None:
-    """Everything about ``iri`` (None if the graph never mentions it), with its context."""
-    own: set[ox.Quad] = set()
-    result = store.query(DESCRIBE_QUERY, substitutions={THIS: iri})
-    assert isinstance(result, ox.QuerySolutions)
-    for row in result:
-        s, p, o, g = row["s"], row["p"], row["o"], row["g"]
-        if isinstance(p, ox.NamedNode) and isinstance(g, ox.NamedNode | ox.BlankNode):
-            assert isinstance(s, ox.NamedNode | ox.BlankNode) and o is not None
-            own.add(ox.Quad(s, p, o, g))
-    if not own:
-        return None
-    _bnode_closure(store, own)
-    context = _context(store, iri, own)
-    return Description(
-        iri,
-        tuple(sorted(own, key=_sort_key)),
-        tuple(sorted(context - own, key=_sort_key)),
-        derived_quads(own, align),
-    )
-
-
-def _context(store: ox.Store, iri: ox.NamedNode, own: set[ox.Quad]) -> set[ox.Quad]:
-    """Labels of linked IRIs (predicates included) and titles/dates of the source articles."""
-    linked: set[ox.NamedNode] = {iri}
-    graphs: set[ox.NamedNode] = set()
-    for q in own:
-        linked.add(q.predicate)
-        for t in (q.subject, q.object):
-            if isinstance(t, ox.NamedNode):
-                linked.add(t)
-        if isinstance(q.graph_name, ox.NamedNode):
-            graphs.add(q.graph_name)
-    out: set[ox.Quad] = set()
-    for node in linked | graphs:
-        for p in (RDFS_LABEL, SKOS_PREF_LABEL):
-            out.update(_named(store.quads_for_pattern(node, p, None, None)))
-    for g in graphs:
-        if g.value.startswith(SOURCE):
-            for p in (DCT_TITLE, DCT_DATE):
-                out.update(_named(store.quads_for_pattern(g, p, None, g)))
-    return out
-
-
-def _named(quads: Iterable[ox.Quad]) -> Iterable[ox.Quad]:
-    """Quads of named graphs other than the meta graph (the default graph only repeats them)."""
-    return (q for q in quads if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != META)
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,16 +269,10 @@ def serialize_description(desc: Description, fmt: Format) -> bytes:
     return out
 
 
-def ontology_quads(store: ox.Store) -> list[ox.Quad]:
-    """The ontology graph (OWL terms and SKOS schemes), sorted for stable output."""
-    return sorted(store.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH_NODE), key=_sort_key)
-
-
-def serialize_ontology(store: ox.Store, fmt: Format) -> bytes:
+def serialize_ontology(quads: list[ox.Quad], fmt: Format) -> bytes:
     """The whole ontology graph; one source, so document-level provenance says it all."""
     target = RDF_FORMATS[fmt.name]
     doc = ox.NamedNode(doc_iri(ONTOLOGY))
-    quads = ontology_quads(store)
     meta = [
         ox.Quad(doc, RDF_TYPE, FOAF_DOCUMENT),
         ox.Quad(doc, FOAF_PRIMARY_TOPIC, ox.NamedNode(ONTOLOGY)),
@@ -687,6 +483,11 @@ def render_description(desc: Description, root: str = "") -> str:
         parts.append("<h2>Statements</h2>" + pg.facts(gr.out, incoming=False))
     if gr.incoming:
         parts.append("<h2>Referenced by</h2>" + pg.facts(gr.incoming, incoming=True))
+    if desc.more_inbound:
+        parts.append(
+            f'<p class="mute">More than {INBOUND_CAP:,} statements point here; this page shows '
+            f'{INBOUND_CAP:,}. <a href="{h.esc(root)}/sparql">Query the endpoint</a> for all.</p>'
+        )
     if gr.mentions:
         items = "".join(
             f"<li>{pg.value(s)}</li>"
@@ -738,7 +539,7 @@ def negotiate(accept: str | None, format_param: str | None) -> Format:
     if format_param is not None and format_param.strip():
         fmt = format_from_token(format_param, DOC_FORMATS)
         if fmt is None:
-            raise NotAcceptable(f"Unknown format {format_param!r}")
+            raise NotAcceptable("Unknown ?format= value")
         return fmt
     fmt = choose_format(accept, DOC_FORMATS)
     if fmt is None:
@@ -761,9 +562,9 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def cache_headers(data: ReadOnlyData, settings: Settings, key: str) -> dict[str, str]:
+def cache_headers(version: str, settings: Settings, key: str) -> dict[str, str]:
     """ETag and caching headers: an answer only changes with the store version (a rebuild)."""
-    etag = 'W/"' + hashlib.sha256(f"{data.version}\0{key}".encode()).hexdigest()[:32] + '"'
+    etag = 'W/"' + hashlib.sha256(f"{version}\0{key}".encode()).hexdigest()[:32] + '"'
     return {
         "ETag": etag,
         "Cache-Control": f"public, max-age={settings.cache_max_age}",
@@ -788,7 +589,7 @@ def not_acceptable(message: str) -> Response:
     return PlainTextResponse(
         f"{message}. Available: {offered} (or ?format={tokens}).\n",
         status_code=406,
-        headers={"Vary": "Accept"},
+        headers={"Vary": "Accept", "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -814,16 +615,26 @@ def see_other(request: Request, target_path: str) -> Response:
     )
 
 
-def thing(request: Request, data: ReadOnlyData, kind: str, rest: str) -> Response:
+Read = Callable[[Request, str, str], Awaitable[Any]]
+"""Runs one page read of :mod:`ftgraph.describe` (procedure, argument) on a query worker; answers
+its value, or the :class:`Response` to send instead (429, 503 at the deadline, 499)."""
+
+
+async def thing(request: Request, read: Read, kind: str, rest: str) -> Response:
     """A thing's IRI: 303 to its document if the graph knows it, else 404."""
     node = iri_for_path(kind, rest)
-    if node is None or not exists(data.store, node):
+    if node is None:
         return not_found(request, BASE + kind + "/" + rest)
+    known = await read(request, "exists", node.value)
+    if isinstance(known, Response):
+        return known
+    if not known:
+        return not_found(request, node.value)
     return see_other(request, doc_path(node.value))
 
 
-def document(
-    request: Request, data: ReadOnlyData, settings: Settings, kind: str, rest: str
+async def document(
+    request: Request, read: Read, version: str, settings: Settings, kind: str, rest: str
 ) -> Response:
     """The document about a thing, as HTML or RDF."""
     try:
@@ -834,20 +645,32 @@ def document(
     if node is None:
         return not_found(request, BASE + kind + "/" + rest)
     root = _root(request)
-    headers = cache_headers(data, settings, f"{node.value}\0{fmt.name}\0{root}")
+    headers = cache_headers(version, settings, f"{node.value}\0{fmt.name}\0{root}")
     cached = not_modified(request, headers)
     if cached is not None:
         return cached
-    desc = describe(data.store, node, data.alignment)
+    desc = await read(request, "describe", node.value)
+    if isinstance(desc, Response):
+        return desc
     if desc is None:
         return not_found(request, node.value)
+    assert isinstance(desc, Description)
     if fmt.name == "html":
         return HTMLResponse(render_description(desc, root), headers=headers)
     return Response(serialize_description(desc, fmt), media_type=fmt.content_type, headers=headers)
 
 
-def ontology_document(request: Request, data: ReadOnlyData, settings: Settings) -> Response:
-    """The ontology's own document: the generated overview page, or the ontology graph as RDF."""
+ONTOLOGY_PAGES = 8
+"""Rendered ontology pages kept (one per store version and root path: a handful at most)."""
+
+
+async def ontology_document(
+    request: Request, read: Read, version: str, settings: Settings, pages: dict[str, str]
+) -> Response:
+    """The ontology's own document: the generated overview page, or the ontology graph as RDF.
+
+    ``pages`` keeps the rendered HTML by version and root, so its queries run once per version.
+    """
     from ftgraph import ontology_doc
 
     try:
@@ -855,24 +678,28 @@ def ontology_document(request: Request, data: ReadOnlyData, settings: Settings) 
     except NotAcceptable as e:
         return not_acceptable(str(e))
     root = _root(request)
-    headers = cache_headers(data, settings, f"{ONTOLOGY}\0{fmt.name}\0{root}")
+    headers = cache_headers(version, settings, f"{ONTOLOGY}\0{fmt.name}\0{root}")
     cached = not_modified(request, headers)
     if cached is not None:
         return cached
-    if fmt.name == "html":
-        key = "ontology-html\0" + root
-        with data.lock:
-            page = data.cache.get(key)
-        if page is None:
-            page = ontology_doc.render(
-                ontology_doc.read(data.store), root, format_links(ONTOLOGY, root)
-            )
-            with data.lock:
-                data.cache[key] = page
-        return HTMLResponse(page, headers=headers)
-    return Response(
-        serialize_ontology(data.store, fmt), media_type=fmt.content_type, headers=headers
-    )
+    if fmt.name != "html":
+        quads = await read(request, "ontology_quads", "")
+        if isinstance(quads, Response):
+            return quads
+        return Response(
+            serialize_ontology(quads, fmt), media_type=fmt.content_type, headers=headers
+        )
+    key = version + "\0" + root
+    page = pages.get(key)
+    if page is None:
+        doc = await read(request, "ontology_doc", "")
+        if isinstance(doc, Response):
+            return doc
+        page = ontology_doc.render(doc, root, format_links(ONTOLOGY, root))
+        if len(pages) >= ONTOLOGY_PAGES:
+            pages.clear()
+        pages[key] = page
+    return HTMLResponse(page, headers=headers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -880,15 +707,20 @@ def ontology_document(request: Request, data: ReadOnlyData, settings: Settings) 
 # --------------------------------------------------------------------------------------------
 
 
-def create_router(settings: Settings) -> APIRouter:
-    """Routes of the persistent namespace: things (303), their documents, the ontology page."""
-    router = APIRouter(tags=["linked data"], lifespan=store_lifespan(settings))
+def create_router(settings: Settings, read: Read, version: Callable[[Request], str]) -> APIRouter:
+    """Routes of the persistent namespace: things (303), their documents, the ontology page.
 
-    def data_of(request: Request) -> ReadOnlyData:
-        return read_only_data(request.app, settings)
+    ``read`` runs page reads on the query workers; ``version`` names the store being served (ETags).
+    """
+    router = APIRouter(tags=["linked data"])
+    pages: dict[str, str] = {}
 
     def add(
-        path: str, endpoint: Callable[..., Response], summary: str, name: str, doc: bool = True
+        path: str,
+        endpoint: Callable[..., Awaitable[Response] | Response],
+        summary: str,
+        name: str,
+        doc: bool = True,
     ) -> None:
         """GET in the OpenAPI document (unless ``doc`` is false), and HEAD beside it."""
         router.add_api_route(
@@ -909,32 +741,32 @@ def create_router(settings: Settings) -> APIRouter:
             response_class=Response,
         )
 
-    def entity(request: Request, path: str) -> Response:
+    async def entity(request: Request, path: str) -> Response:
         """An entity IRI ``https://w3id.org/ftgraph/id/…``: 303 See Other to its document."""
-        return thing(request, data_of(request), "id", path)
+        return await thing(request, read, "id", path)
 
-    def entity_doc(request: Request, path: str) -> Response:
+    async def entity_doc(request: Request, path: str) -> Response:
         """What the graph says about an entity, with the source article of each statement.
 
         HTML, Turtle, JSON-LD, N-Triples, RDF/XML, TriG or N-Quads by ``Accept`` or ``?format=``.
         """
-        return document(request, data_of(request), settings, "id", path)
+        return await document(request, read, version(request), settings, "id", path)
 
-    def term(request: Request, term: str) -> Response:
+    async def term(request: Request, term: str) -> Response:
         """An ontology term IRI ``https://w3id.org/ftgraph/ontology/<Term>``: 303 to its document."""
-        return thing(request, data_of(request), "ontology", term)
+        return await thing(request, read, "ontology", term)
 
-    def term_doc(request: Request, term: str) -> Response:
+    async def term_doc(request: Request, term: str) -> Response:
         """What the ontology (and the data) says about one term."""
-        return document(request, data_of(request), settings, "ontology", term)
+        return await document(request, read, version(request), settings, "ontology", term)
 
     def ontology(request: Request) -> Response:
         """The ontology IRI ``https://w3id.org/ftgraph/ontology``: 303 to its document."""
         return see_other(request, "/doc/ontology")
 
-    def ontology_doc_route(request: Request) -> Response:
+    async def ontology_doc_route(request: Request) -> Response:
         """Every class, property and concept scheme of the ontology, generated from the store."""
-        return ontology_document(request, data_of(request), settings)
+        return await ontology_document(request, read, version(request), settings, pages)
 
     def dataset(request: Request) -> Response:
         """The dataset IRI ``https://w3id.org/ftgraph/dataset``: 303 to its VoID description."""

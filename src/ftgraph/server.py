@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from ftgraph.app import create_app
 from ftgraph.config import Settings, settings_environment
+from ftgraph.http_limits import PROTOCOL, SHUTDOWN_GRACE, configure
 
 
 def _configure_logging(level: str) -> None:
@@ -56,7 +57,9 @@ def serve(settings: Settings) -> None:
         "access_log": False,  # one JSON line per query comes from ftgraph.access instead
         "ws": "none",
         "lifespan": "on",
-        "timeout_graceful_shutdown": 5,
+        "http": PROTOCOL,  # 431 past max_header_bytes, 408 past header_timeout
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "timeout_graceful_shutdown": settings.drain_seconds + SHUTDOWN_GRACE,
     }
     if settings.http_processes > 1:
         # Spawned children start from scratch: flags given to this process reach them as variables.
@@ -68,6 +71,7 @@ def serve(settings: Settings) -> None:
             **options,
         )
         return
+    configure(settings)
     uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
 
 
@@ -75,6 +79,7 @@ def app_from_environment() -> FastAPI:
     """App factory of each HTTP process (uvicorn imports it by name in a fresh interpreter)."""
     settings = Settings()
     _configure_logging(settings.log_level)
+    configure(settings)
     return create_app(settings)
 
 

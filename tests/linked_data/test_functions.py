@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from ftgraph import describe as d
 from ftgraph import html as h
 from ftgraph import linked_data as ld
 from ftgraph.derive import Alignment
@@ -90,18 +91,18 @@ def test_derived_quads_are_the_ones_the_alignment_entails() -> None:
     stated = ox.Quad(A, FTG_LOCATION, PLACE, ART)
     entailed = ox.Quad(A, SCHEMA_LOCATION, PLACE, ART)
     other_graph = ox.Quad(A, SCHEMA_LOCATION, PLACE, N(SOURCE + "other"))
-    assert ld.derived_quads([stated, entailed, other_graph], align) == {entailed}
+    assert d.derived_quads([stated, entailed, other_graph], align) == {entailed}
 
 
 def test_mutually_entailing_quads_stay_curated() -> None:
     p, q = N("http://example.org/p"), N("http://example.org/q")
     align = Alignment(superproperties={p: frozenset({q}), q: frozenset({p})})
     quads = [ox.Quad(A, p, PLACE, ART), ox.Quad(A, q, PLACE, ART)]
-    assert ld.derived_quads(quads, align) == frozenset()
+    assert d.derived_quads(quads, align) == frozenset()
 
 
-def description() -> ld.Description:
-    return ld.Description(
+def description() -> d.Description:
+    return d.Description(
         A,
         (
             ox.Quad(A, RDFS_LABEL, ox.Literal("<script>x</script>", language="fr"), ART),
