@@ -275,6 +275,9 @@ def start_ftgraph(
         "FTGRAPH_PORT": str(port),
         "FTGRAPH_HOST": "127.0.0.1",
         "FTGRAPH_WORKERS": str(workers),
+        # One load generator stands for many clients: let its address use every worker.
+        "FTGRAPH_CLIENT_QUERIES": str(workers),
+        "FTGRAPH_CLIENT_QUEUE": "256",
         **(extra_env or {}),
     }
     log = work / f"ftgraph-{port}.log"

@@ -3,10 +3,12 @@
 Against the store of ``bench/run.py --scale <scale>`` (built first if missing), ``--minutes`` at
 concurrency 8: the light query mix, point lookups over many organisations (so the result cache
 churns), and bad requests: malformed queries (400), unknown formats (406), oversized queries (413),
-wrong content types (415), updates (400) and runaway queries with ``timeout=0.5`` (503, worker
-killed and replaced). Ends with requests served, answers by status, the 5xx count (must be 0 apart
-from the intended 503 timeouts) and the server's RSS (with its query workers) at start, middle
-and end.
+wrong content types (415), updates (400), runaway queries with ``timeout=0.5`` (503, worker
+killed and replaced), queries that crashed the engine before the pre-parse guard (400),
+oversized headers (431), and slow readers: clients that ask for a large answer, read a little and
+stop reading (the deadline frees their worker). Ends with requests served, answers by status, the
+5xx count (must be 0 apart from the intended 503 timeouts) and the server's RSS (with its query
+workers) at start, middle and end.
 
 Usage: python bench/soak.py --scale 1m --minutes 10
 """
@@ -31,6 +33,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+CRASHERS = [
+    "SELECT * WHERE " + "{" * 3000 + "}" * 3000,
+    "SELECT (" + "+".join(["1"] * 8000) + " AS ?x) WHERE {}",
+    "SELECT * {" + "{SELECT * {" * 4000 + "}}" * 4000 + "}",
+]
+"""Issue 9, finding 1: each crashed a worker; the pre-parse guard answers 400."""
+
+EXPECTED = {
+    "malformed": "400",
+    "unknown-format": "406",
+    "oversized": "413",
+    "wrong-type": "415",
+    "update": "400",
+    "crashing": "400",
+    "big-header": "431",
+}
+"""What each bad request must get; anything else is counted as unexpected."""
+
+SLOW_READER_EVERY = 15.0
+"""Seconds between two slow readers; each holds its connection for a deadline and a half."""
 
 
 Kind = tuple[str, Callable[[], dict[str, Any]]]
@@ -72,6 +95,12 @@ def requests(rng: random.Random, orgs: int) -> tuple[list[Kind], Kind]:
     def runaway() -> dict[str, Any]:
         return {"data": {"query": SLOW, "timeout": "0.5"}}
 
+    def crashing() -> dict[str, Any]:
+        return {"data": {"query": rng.choice(CRASHERS)}}
+
+    def big_header() -> dict[str, Any]:
+        return {"data": {"query": "ASK {}"}, "headers": {"X-Padding": "x" * 40_000}}
+
     return [
         ("good", good),
         ("good", good),
@@ -85,6 +114,8 @@ def requests(rng: random.Random, orgs: int) -> tuple[list[Kind], Kind]:
         ("oversized", oversized),
         ("wrong-type", wrong_type),
         ("update", update),
+        ("crashing", crashing),
+        ("big-header", big_header),
     ], ("runaway", runaway)
 
 
@@ -108,6 +139,7 @@ async def soak(url: str, minutes: float, pid: int, orgs: int, seed: int) -> dict
     by_status: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
     unexpected_5xx: Counter[str] = Counter()
+    unexpected: Counter[str] = Counter()
     rss: dict[str, int] = {}
     server_rss: dict[str, int] = {}
     cache: dict[str, int] = {}
@@ -128,6 +160,32 @@ async def soak(url: str, minutes: float, pid: int, orgs: int, seed: int) -> dict
                 by_kind[f"{kind} {status}"] += 1
                 if status.startswith("5") and not (kind == "runaway" and status == "503"):
                     unexpected_5xx[f"{kind} {status}"] += 1
+                if kind in EXPECTED and status != EXPECTED[kind]:
+                    unexpected[f"{kind} {status}"] += 1
+
+        async def slow_reader() -> None:
+            """Ask for a large answer, read 64 KiB, stop reading past the deadline, hang up."""
+            host, port = url.removeprefix("http://").split("/", 1)[0].split(":")
+            while time.monotonic() < end - SLOW_READER_EVERY:
+                await asyncio.sleep(SLOW_READER_EVERY)
+                reader, writer = await asyncio.open_connection(host, int(port))
+                body = "query=" + "SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D&timeout=5"
+                writer.write(
+                    f"POST /sparql HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                    "Content-Type: application/x-www-form-urlencoded\r\n"
+                    f"Accept: text/tab-separated-values\r\nContent-Length: {len(body)}\r\n\r\n"
+                    f"{body}".encode()
+                )
+                await writer.drain()
+                got = 0
+                while got < 65536:
+                    chunk = await reader.read(65536 - got)
+                    if not chunk:
+                        break
+                    got += len(chunk)
+                await asyncio.sleep(7.5)
+                writer.close()
+                by_kind["slow-reader"] += 1
 
         async def sampler() -> None:
             marks = {"start": 0.05, "middle": 0.5, "end": 0.999}
@@ -142,7 +200,7 @@ async def soak(url: str, minutes: float, pid: int, orgs: int, seed: int) -> dict
                       f"{server_rss[name] / 1e6:.0f} MB, result cache {cache[name] / 1e6:.0f} MB), "
                       f"{sum(by_status.values())} requests", file=sys.stderr, flush=True)  # fmt: skip
 
-        await asyncio.gather(sampler(), *(one() for _ in range(8)))
+        await asyncio.gather(sampler(), slow_reader(), *(one() for _ in range(8)))
     drift = (rss["end"] - rss["start"]) / rss["start"]
     # The server process is the one that lives all along (workers are killed and replaced by
     # design); what it holds beyond the bounded result cache is what a leak would grow.
@@ -156,6 +214,7 @@ async def soak(url: str, minutes: float, pid: int, orgs: int, seed: int) -> dict
         "by_kind": dict(sorted(by_kind.items())),
         "unexpected_5xx": sum(unexpected_5xx.values()),
         "unexpected_5xx_detail": dict(unexpected_5xx),
+        "unexpected_status": dict(unexpected),
         "rss": rss,
         "rss_drift": drift,
         "server_rss": server_rss,
@@ -185,17 +244,23 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     result["workers_before"] = health_before["workers"]
     result["workers_after"] = health_after["workers"]
-    result["worker_kills"] = next(
-        (ln.split()[-1] for ln in metrics.splitlines() if ln.startswith("ftgraph_worker_kills")),
-        None,
-    )
+    result["worker_deaths"] = {
+        ln.split("{", 1)[1].split("}", 1)[0]: float(ln.split()[-1])
+        for ln in metrics.splitlines()
+        if ln.startswith("ftgraph_worker_deaths_total{")
+    }
     result["command"] = "python bench/soak.py " + " ".join(argv or sys.argv[1:])
     (run.OUT / args.scale / "soak.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     # Growth is what matters. The tree's RSS swings with the queries the workers run when sampled
     # (and killed workers come back small), so the leak criterion is the server process's RSS
     # beyond its bounded result cache; the tree figures are reported alongside.
-    ok = result["unexpected_5xx"] == 0 and result["server_rss_beyond_cache_drift"] < 0.10
+    ok = (
+        result["unexpected_5xx"] == 0
+        and not result["unexpected_status"]
+        and result["server_rss_beyond_cache_drift"] < 0.10
+        and result["workers_after"] == args.workers
+    )
     return 0 if ok else 1
 
 
