@@ -238,12 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         health_before = httpx.get(server.url.removesuffix("/sparql") + "/health").json()
         result = asyncio.run(soak(server.url, args.minutes, server.proc.pid, orgs, args.seed))
-        health_after = httpx.get(server.url.removesuffix("/sparql") + "/health").json()
+        health_after, back_after = workers_back(server.url.removesuffix("/sparql") + "/health")
         metrics = httpx.get(server.url.removesuffix("/sparql") + "/metrics").text
     finally:
         server.stop()
     result["workers_before"] = health_before["workers"]
     result["workers_after"] = health_after["workers"]
+    result["workers_back_after_s"] = back_after
     result["worker_deaths"] = {
         ln.split("{", 1)[1].split("}", 1)[0]: float(ln.split()[-1])
         for ln in metrics.splitlines()
@@ -262,6 +263,18 @@ def main(argv: list[str] | None = None) -> int:
         and result["workers_after"] == args.workers
     )
     return 0 if ok else 1
+
+
+def workers_back(health_url: str, patience: float = 10.0) -> tuple[dict[str, Any], float]:
+    """/health once the pool is whole again, and how long that took after the load stopped
+    (the last runaway query's worker may still be being replaced when the soak ends)."""
+    started = time.monotonic()
+    while True:
+        health: dict[str, Any] = httpx.get(health_url).json()
+        waited = time.monotonic() - started
+        if health["workers"] >= health["workers_wanted"] or waited > patience:
+            return health, round(waited, 2)
+        time.sleep(0.1)
 
 
 def _metric(text: str, name: str) -> str | None:
