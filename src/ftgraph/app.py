@@ -30,6 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ftgraph import service_description as sdesc
 from ftgraph.admission import Admission, TooManyQueries
+from ftgraph.conditional import not_modified as conditional_get
 from ftgraph.config import Settings
 from ftgraph.describe import answer as page_answer
 from ftgraph.engine import (
@@ -359,16 +360,6 @@ def etag_for(rt: Runtime, req: QueryRequest, substitutions: tuple[Substitution, 
     return 'W/"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Weak comparison of If-None-Match against our ETag (RFC 9110 §13.1.2)."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    ours = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
-
-
 def not_modified(
     rt: Runtime,
     req: QueryRequest,
@@ -376,17 +367,16 @@ def not_modified(
     substitutions: tuple[Substitution, ...] = (),
 ) -> Response | None:
     """``304 Not Modified`` when ``If-None-Match`` names the answer's ETag, else None."""
-    etag = etag_for(rt, req, substitutions)
-    if not etag_matches(if_none_match, etag):
-        return None
-    return Response(
-        status_code=304,
-        headers={
-            "ETag": etag,
-            "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
-            "Vary": "Accept",
-        },
-    )
+    return conditional_get(if_none_match, _validators(rt, etag_for(rt, req, substitutions)))
+
+
+def _validators(rt: Runtime, etag: str) -> dict[str, str]:
+    """The headers every answer and its 304 carry, whatever its format."""
+    return {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
+        "Vary": "Accept",
+    }
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -738,12 +728,7 @@ async def _unless_gone(work: Coroutine[Any, Any, _T], receive: Receive | None) -
 
 
 def _answer_headers(rt: Runtime, fmt: Format, etag: str) -> dict[str, str]:
-    return {
-        "Content-Type": fmt.content_type,
-        "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
-        "ETag": etag,
-        "Vary": "Accept",
-    }
+    return {"Content-Type": fmt.content_type, **_validators(rt, etag)}
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -1078,9 +1063,9 @@ def create_app(settings: Settings) -> FtgraphApp:
         req = QueryRequest(
             VOID_QUERY, timeout=settings.query_timeout, formats=Negotiated(None, fmt)
         )
-        etag = etag_for(rt, req)
-        if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={"ETag": etag})
+        cached = not_modified(rt, req, request.headers.get("if-none-match"))
+        if cached is not None:
+            return cached
         client = request.client.host if request.client else ""
         return await answer_query(
             rt, req, request.method, time.perf_counter(), client=client, receive=request.receive

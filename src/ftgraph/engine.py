@@ -558,7 +558,6 @@ class Engine:
         self._closing = False
         self._failing = False
         self._starting = 0
-        self.kills = 0
         self.deaths: dict[str, int] = dict.fromkeys(DEATH_CAUSES, 0)
 
     async def start(self) -> None:
@@ -611,10 +610,8 @@ class Engine:
         cause, _ = _death(worker, self.memory_mb)
         worker.cause = cause
         self.deaths[cause] += 1
-        if worker.killed:
-            self.kills += 1
-            if self._on_kill is not None:
-                self._on_kill()
+        if worker.killed and self._on_kill is not None:
+            self._on_kill()
         if self._on_death is not None:
             self._on_death(cause)
         if cause not in ("timeout", "abandoned"):

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from ftgraph import html as h
+from ftgraph.conditional import not_modified
 from ftgraph.config import Settings
 from ftgraph.describe import (
     DCT_DATE,
@@ -572,16 +573,6 @@ def cache_headers(version: str, settings: Settings, key: str) -> dict[str, str]:
     }
 
 
-def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
-    """``304 Not Modified`` when ``If-None-Match`` names our ETag (weak comparison)."""
-    inm = request.headers.get("if-none-match")
-    if inm and any(
-        t.strip().removeprefix("W/") == headers["ETag"].removeprefix("W/") for t in inm.split(",")
-    ):
-        return Response(status_code=304, headers=headers)
-    return None
-
-
 def not_acceptable(message: str) -> Response:
     """406 listing what the document can be."""
     offered = ", ".join(f.media_type for f in DOC_FORMATS)
@@ -646,7 +637,7 @@ async def document(
         return not_found(request, BASE + kind + "/" + rest)
     root = _root(request)
     headers = cache_headers(version, settings, f"{node.value}\0{fmt.name}\0{root}")
-    cached = not_modified(request, headers)
+    cached = not_modified(request.headers.get("if-none-match"), headers)
     if cached is not None:
         return cached
     desc = await read(request, "describe", node.value)
@@ -679,7 +670,7 @@ async def ontology_document(
         return not_acceptable(str(e))
     root = _root(request)
     headers = cache_headers(version, settings, f"{ONTOLOGY}\0{fmt.name}\0{root}")
-    cached = not_modified(request, headers)
+    cached = not_modified(request.headers.get("if-none-match"), headers)
     if cached is not None:
         return cached
     if fmt.name != "html":

@@ -77,14 +77,6 @@ class _Stats:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
-        self.graphs: list[ox.NamedNode] = sorted(
-            (
-                g
-                for g in store.named_graphs()
-                if isinstance(g, ox.NamedNode) and g.value != META_GRAPH
-            ),
-            key=lambda g: g.value,
-        )
 
     def rows(self, query: str) -> Iterator[ox.QuerySolution]:
         # The default graph is the materialised union (a set, unlike a list of graphs).

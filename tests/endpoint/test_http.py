@@ -285,3 +285,14 @@ def test_metrics_and_access_log(server: LiveServer) -> None:
         time.sleep(0.05)
     assert lines[0]["status"] == 200 and lines[0]["format"] == "json"
     assert {"sha256", "bytes", "duration_ms"} <= lines[0].keys()
+
+
+@pytest.mark.parametrize("path", ["/sparql?query=ASK%7B%7D", "/.well-known/void"])
+def test_a_304_keeps_the_validators_of_its_200(server: LiveServer, path: str) -> None:
+    """RFC 9110 section 15.4.5: a 304 carries the Cache-Control, ETag and Vary its 200 would."""
+    first = httpx.get(server.base + path, timeout=30)
+    assert first.status_code == 200
+    again = httpx.get(server.base + path, headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    for name in ("etag", "cache-control", "vary"):
+        assert again.headers[name] == first.headers[name], name
