@@ -189,7 +189,7 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 
 def test_result_cache_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--result-cache-mb`` mirrors ``FTGRAPH_RESULT_CACHE_MB``; 0 turns the cache off."""
-    from ftgraph.app import _result_cache
+    from ftgraph.caches import _result_cache
     from ftgraph.cli import build_parser, settings_from_args
     from ftgraph.config import Settings
 

@@ -6,7 +6,7 @@ example from the query header), so ``/docs`` shows one form per question. Parame
 checked and bound as RDF terms by :mod:`ftgraph.named_queries` and passed to pyoxigraph as
 ``substitutions``: a value is never pasted into query text, so ``" } ; DROP`` is just a string.
 
-Queries run like ``/sparql`` ones, through :func:`ftgraph.app.answer_query`: in the killable query
+Queries run like ``/sparql`` ones, through :func:`ftgraph.answering.answer_query`: in the killable query
 workers (the bound terms travel as plain data, see :func:`ftgraph.engine.encode_substitutions`),
 with the same deadline (``Settings.query_timeout``, lowered by a ``timeout`` parameter; ``503``
 and the worker killed past it), streamed answers, result cache and ETags.
@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from ftgraph.app import answer_query, get_runtime, not_modified
+from ftgraph.answering import answer_query, not_modified
 from ftgraph.config import Settings
 from ftgraph.engine import encode_substitutions
 from ftgraph.named_queries import (
@@ -47,6 +47,7 @@ from ftgraph.protocol import (
     format_from_token,
     parse_timeout,
 )
+from ftgraph.runtime import get_runtime
 
 TAG = "named queries"
 FORMAT_PARAM = "format"

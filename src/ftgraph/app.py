@@ -1,26 +1,22 @@
-"""FastAPI app: thin routes over protocol parsing (protocol.py) and the worker pool (engine.py)."""
+"""The FastAPI app: assembles the routes (``/sparql`` here; linked data, the API, the UI from their
+modules) over :mod:`ftgraph.runtime` and :mod:`ftgraph.answering`, plus the ASGI fast path for
+repeated requests. Nothing imports this module but the server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-import os
 import re
 import signal
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import URL
 from starlette.middleware.cors import CORSMiddleware
@@ -28,707 +24,30 @@ from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from ftgraph import api, linked_data
 from ftgraph import service_description as sdesc
-from ftgraph.admission import Admission, TooManyQueries
-from ftgraph.conditional import not_modified as conditional_get
+from ftgraph.answering import _error, answer_query, not_modified, read_page, record_answer
+from ftgraph.caches import GZIP_MINIMUM, HOT_HEADER_BYTES, HOT_REQUEST_BYTES, identity_headers
 from ftgraph.config import Settings
-from ftgraph.describe import answer as page_answer
-from ftgraph.engine import (
-    Engine,
-    Execution,
-    Job,
-    NoWorker,
-    QueryError,
-    QueryTimeout,
-    Substitution,
-)
-from ftgraph.http_limits import DRAIN
-from ftgraph.metrics import Metrics, MetricsMiddleware, log_query, query_hash
+from ftgraph.metrics import Metrics, MetricsMiddleware
 from ftgraph.namespaces import META_GRAPH
 from ftgraph.protocol import (
-    ALL_FORMATS,
     GRAPH_FORMATS,
-    RESULT_FORMATS,
-    Format,
     Negotiated,
     ProtocolError,
     QueryRequest,
     choose_format,
     parse_query_request,
 )
-from ftgraph.security import (
-    QueryFacts,
-    QueryRefused,
-    analyze_query,
-    check_services,
-    parse_allowlist,
-)
-from ftgraph.store import Lease, acquire_lease, resolve_version
-
-_T = TypeVar("_T")
+from ftgraph.runtime import Reloader, Runtime, RuntimeDep, health, start_runtime, stop_runtime
+from ftgraph.ui import install_ui
 
 log = logging.getLogger("ftgraph.app")
 
+_FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
+
 VOID_QUERY = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?o }} }}"
 """The VoID description is whatever the build wrote into the meta graph."""
-
-
-RESULT_CACHE_ENTRY = 8 * 1024 * 1024
-"""Larger answers are streamed and never cached, so the cache cannot hold a few huge answers."""
-
-RESULT_CACHE_ENTRY_OVERHEAD = 256
-"""Bytes an entry costs besides its answer (key, tuple, dict node: 206 measured with tracemalloc), so
-the bound holds with many small answers too."""
-
-_VOLATILE = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
-"""Functions whose value changes between evaluations: such queries are never cached."""
-
-
-class ResultCache:
-    """Bounded LRU of recent complete answers, keyed by ETag (dataset version, query, dataset,
-    formats, base).
-
-    Safe because a server serves one store version for its whole life: the store only changes by a
-    rebuild into a new version directory, which a new server (a new version, new ETags) serves.
-    """
-
-    def __init__(self, max_bytes: int, max_entry: int = RESULT_CACHE_ENTRY) -> None:
-        self.max_bytes = max_bytes
-        self.max_entry = min(max_entry, max_bytes)
-        self.size = 0
-        self._entries: OrderedDict[str, tuple[Format, bytes]] = OrderedDict()
-
-    def get(self, key: str) -> tuple[Format, bytes] | None:
-        hit = self._entries.get(key)
-        if hit is not None:
-            self._entries.move_to_end(key)
-        return hit
-
-    def put(self, key: str, fmt: Format, body: bytes) -> None:
-        if len(body) > self.max_entry or key in self._entries:
-            return
-        self._entries[key] = (fmt, body)
-        self.size += len(body) + RESULT_CACHE_ENTRY_OVERHEAD
-        while self.size > self.max_bytes:
-            _, (_, old) = self._entries.popitem(last=False)
-            self.size -= len(old) + RESULT_CACHE_ENTRY_OVERHEAD
-
-
-def cacheable(query: str, facts: QueryFacts) -> bool:
-    """Same query, same store, same answer: not with SERVICE (remote data) or volatile functions."""
-    return not facts.services and _VOLATILE.search(query) is None
-
-
-def _result_cache(settings: Settings) -> ResultCache | None:
-    """The cache sized by ``Settings.result_cache_mb`` (``FTGRAPH_RESULT_CACHE_MB``), or None if 0."""
-    size = int(settings.result_cache_mb * 1024 * 1024)
-    return ResultCache(size) if size > 0 else None
-
-
-HOT_REQUEST_BYTES = 8192
-"""Requests up to this size (query string + body) can be answered by :class:`HotAnswers`."""
-
-HOT_HEADER_BYTES = 512
-"""Requests whose Accept, Content-Type or Host is longer are never memoised (bounded keys)."""
-
-
-@dataclass(frozen=True)
-class HotAnswer:
-    """A complete cached answer's ETag and response head, for a request seen before."""
-
-    etag: str
-    qhash: str
-    format: str
-    raw_headers: list[tuple[bytes, bytes]]
-
-
-class HotAnswers:
-    """Bounded LRU from a raw request (method, query string, body, headers that matter) to the
-    :class:`ResultCache` entry answering it, so a repeated request skips parsing and negotiation.
-
-    It only points into the result cache: the bytes live (and are evicted) there.
-    """
-
-    def __init__(self, max_entries: int = 1024) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[bytes, ...], HotAnswer] = OrderedDict()
-
-    def get(self, key: tuple[bytes, ...]) -> HotAnswer | None:
-        hit = self._entries.get(key)
-        if hit is not None:
-            self._entries.move_to_end(key)
-        return hit
-
-    def put(self, key: tuple[bytes, ...], answer: HotAnswer) -> None:
-        self._entries[key] = answer
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-
-@dataclass
-class Runtime:
-    """Everything a request needs, created once at startup."""
-
-    settings: Settings
-    engine: Engine
-    metrics: Metrics
-    store_path: Path
-    version: str
-    built_at: str | None
-    allow: frozenset[str]
-    graphs: list[str] = field(default_factory=list)
-    cache: ResultCache | None = None
-    hot: HotAnswers | None = None
-    admission: Admission = field(default_factory=lambda: Admission(1, 0, 1.0))
-    lease: Lease | None = None
-
-
-def _store_identity(store: Path) -> tuple[Path, str, str | None]:
-    """Resolved version directory, dataset version and build time of the store to serve."""
-    from ftgraph.store import read_build_info
-
-    info = read_build_info(store)
-    if info is not None:
-        return info.path, info.version, info.built_at
-    resolved = store.resolve()
-    stamp = f"{resolved}:{resolved.stat().st_mtime_ns}"
-    return resolved, "unversioned-" + hashlib.sha256(stamp.encode()).hexdigest()[:12], None
-
-
-async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
-    """Lease the store's current version, start the worker pool on it and read the graph list.
-
-    The lease keeps a rebuild from pruning the version while this runtime serves it.
-    """
-    lease = acquire_lease(Path(settings.store))
-    try:
-        return await _start_on(lease, settings, metrics)
-    except BaseException:
-        lease.release()
-        raise
-
-
-async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runtime:
-    path, version, built_at = _store_identity(lease.path)
-    engine = Engine(
-        path,
-        settings.workers,
-        on_kill=metrics.worker_kills.inc,
-        memory_mb=settings.worker_memory_mb,
-        on_death=lambda cause: metrics.worker_deaths.labels(cause).inc(),
-    )
-    try:
-        await engine.start()
-    except BaseException:
-        await engine.close()
-        raise
-    rt = Runtime(
-        settings=settings,
-        engine=engine,
-        metrics=metrics,
-        store_path=path,
-        version=version,
-        built_at=built_at,
-        allow=parse_allowlist(settings.service_allow),
-        cache=_result_cache(settings),
-        hot=HotAnswers() if settings.result_cache_mb > 0 else None,
-        admission=Admission(client_queries(settings), settings.client_queue, settings.queue_wait),
-        lease=lease,
-    )
-    cache = rt.cache
-    if cache is not None:
-        metrics.result_cache_bytes.set_function(lambda: cache.size)
-    json_idx = ALL_FORMATS.index(RESULT_FORMATS[0])
-    try:
-        _, body = await engine.fetch(Job(sdesc.GRAPHS_QUERY, None, None, False, json_idx, -1), 120)
-    except BaseException:
-        await engine.close()
-        raise
-    rt.graphs = [b["g"]["value"] for b in json.loads(body)["results"]["bindings"]]
-    return rt
-
-
-async def stop_runtime(rt: Runtime, grace: float = 0.0) -> None:
-    """Let in-flight queries finish (up to ``grace`` seconds), stop the workers, end the lease."""
-    try:
-        await rt.engine.close(grace)
-    finally:
-        if rt.lease is not None:
-            rt.lease.release()
-
-
-class Reloader:
-    """Serves a new build without restart: on SIGHUP, or when the store symlink changes.
-
-    New requests go to a runtime on the new version (new workers, new ETags) as soon as it is up;
-    the old one drains its in-flight answers for ``FTGRAPH_DRAIN_SECONDS`` and then stops.
-    """
-
-    def __init__(self, app: FastAPI, settings: Settings, metrics: Metrics) -> None:
-        self.app = app
-        self.settings = settings
-        self.metrics = metrics
-        self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def reload(self) -> bool:
-        """Switch to the store's current version if it changed; a failed start keeps the old one."""
-        async with self._lock:
-            current: Runtime = self.app.state.runtime
-            try:
-                target = resolve_version(Path(self.settings.store))
-            except OSError:
-                return False
-            if current.lease is None or target == current.lease.path:
-                return False
-            try:
-                new = await start_runtime(self.settings, self.metrics)
-            except Exception as e:
-                log.error("store %s: new version %s not served: %s", self.settings.store, target, e)
-                return False
-            self.app.state.runtime = new
-            log.info(
-                "now serving version %s (%s); draining %s", new.version, target, current.version
-            )
-            self._spawn(stop_runtime(current, self.settings.drain_seconds))
-            return True
-
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def on_sighup(self) -> None:
-        self._spawn(self.reload())
-
-    async def watch(self, interval: float) -> None:
-        """Poll the symlink (cheap: one readlink) so a build is served without any signal."""
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.reload()
-            except Exception:
-                log.exception("reload check failed")
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-
-def client_queries(settings: Settings) -> int:
-    """Queries one client may run at once: ``FTGRAPH_CLIENT_QUERIES``, by default all workers but
-    one, so a single client never holds the whole pool."""
-    return settings.client_queries or max(1, settings.workers - 1)
-
-
-async def get_runtime(request: Request) -> Runtime:
-    """Dependency: the runtime the lifespan attached to the app (async: no threadpool hop)."""
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-# --------------------------------------------------------------------------------------------
-# Query answering (plain functions, the routes only call these)
-# --------------------------------------------------------------------------------------------
-
-
-def etag_for(rt: Runtime, req: QueryRequest, substitutions: tuple[Substitution, ...] = ()) -> str:
-    """Weak ETag: same dataset version, query, dataset, formats and bound terms give the same bytes.
-
-    It is also the result cache's key, so the substitutions (sorted, see
-    :func:`~ftgraph.engine.encode_substitutions`) are part of it.
-    """
-    f = req.formats
-    key = "\0".join(
-        (
-            rt.version,
-            req.query,
-            "\1".join(req.default_graph_uris),
-            "\1".join(req.named_graph_uris),
-            f.results.name if f.results else "",
-            f.graph.name if f.graph else "",
-            req.base_iri or "",
-        )
-    )
-    if substitutions:
-        key += "\0" + repr(substitutions)
-    return 'W/"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
-
-
-def not_modified(
-    rt: Runtime,
-    req: QueryRequest,
-    if_none_match: str | None,
-    substitutions: tuple[Substitution, ...] = (),
-) -> Response | None:
-    """``304 Not Modified`` when ``If-None-Match`` names the answer's ETag, else None."""
-    return conditional_get(if_none_match, _validators(rt, etag_for(rt, req, substitutions)))
-
-
-def _validators(rt: Runtime, etag: str) -> dict[str, str]:
-    """The headers every answer and its 304 carry, whatever its format."""
-    return {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={rt.settings.cache_max_age}",
-        "Vary": "Accept",
-    }
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
-
-
-INCOMPLETE_TIMEOUT = "\n\n# ftgraph: query stopped at its deadline; this answer is INCOMPLETE\n"
-INCOMPLETE_SHUTDOWN = "\n\n# ftgraph: server shutting down; this answer is INCOMPLETE\n"
-INCOMPLETE_FAILED = "\n\n# ftgraph: query failed mid-answer; this answer is INCOMPLETE: {}\n"
-
-SEND_GRACE = 1.0
-"""Seconds past the deadline a blocked send may take before the stream is given up."""
-
-
-class QueryStream(StreamingResponse):
-    """Relays worker chunks until the deadline; on a timeout, failure or shutdown it writes a marker
-    and drops the connection.
-
-    Leaving the chunked body unterminated is what tells a client the answer is incomplete. The
-    deadline bounds the sends too, so a client that stops reading cannot hold its slot.
-    """
-
-    def __init__(
-        self,
-        execution: Execution,
-        headers: dict[str, str],
-        done: Callable[[int, str, int], None],
-        deadline: float,
-        keep: Callable[[bytes], None] | None = None,
-        keep_limit: int = 0,
-    ) -> None:
-        async def never() -> AsyncIterator[bytes]:
-            yield b""
-
-        super().__init__(never(), headers=headers)
-        self.execution = execution
-        self.done = done
-        self.deadline = deadline
-        self.keep = keep
-        """Receives the whole answer once it ended cleanly, if it is at most ``keep_limit`` bytes."""
-        self.keep_limit = keep_limit
-
-    async def stream_response(self, send: Send) -> None:
-        ex = self.execution
-        status, note, marker = 200, "", ""
-        parts: list[bytes] | None = [ex.head] if self.keep is not None else None
-        try:
-            async with DRAIN.bounded(self.deadline + SEND_GRACE):
-                await send(
-                    {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
-                )
-                await send({"type": "http.response.body", "body": ex.head, "more_body": True})
-                async for chunk in ex.rest():
-                    if parts is not None:
-                        parts.append(chunk)
-                        if ex.nbytes > self.keep_limit:
-                            parts = None
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-            if parts is not None and self.keep is not None and ex.finished:
-                self.keep(b"".join(parts))
-        except (QueryTimeout, TimeoutError):
-            if DRAIN.cut():  # SIGTERM, and the drain is over
-                status, note, marker = 503, "shutdown", INCOMPLETE_SHUTDOWN
-            else:
-                status, note, marker = 503, "timeout", INCOMPLETE_TIMEOUT
-        except QueryError as e:
-            status, note, marker = e.status, e.message, INCOMPLETE_FAILED.format(e.message)
-        except asyncio.CancelledError:  # client gone (Starlette) or shutdown past the drain
-            status, note, marker = 499, "cancelled", INCOMPLETE_SHUTDOWN
-            await _send_marker(send, marker)
-            raise
-        finally:
-            if status == 200 and not ex.finished:
-                status, note = 499, "client gone"
-            ex.close()
-            self.done(status, note, ex.nbytes)
-        if marker:
-            await _send_marker(send, marker)
-
-
-async def _send_marker(send: Send, marker: str) -> None:
-    """Best effort: a client that does not read gets nothing more, and the send does not block."""
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        async with asyncio.timeout(0.1):
-            await send({"type": "http.response.body", "body": marker.encode(), "more_body": True})
-
-
-def record_answer(
-    m: Metrics,
-    qhash: str,
-    method: str,
-    fmt: str | None,
-    nbytes: int,
-    started: float,
-    status: int,
-    note: str = "",
-) -> None:
-    """Latency histogram, timeout count and the access-log line of one answered query."""
-    duration = time.perf_counter() - started
-    m.query_latency.observe(duration)
-    if status == 503 and note == "timeout":
-        m.timeouts.inc()
-    log_query(
-        sha256=qhash,
-        method=method,
-        format=fmt,
-        bytes=nbytes,
-        duration_ms=round(duration * 1000, 2),
-        status=status,
-        **({"error": note} if note else {}),
-    )
-
-
-def refusal(
-    e: TooManyQueries | NoWorker | ShuttingDown | QueryTimeout | QueryError, timeout: float
-) -> tuple[int, str, Response]:
-    """Status, log note and response for a query that got no answer (one mapping for every route)."""
-    retry = {"Retry-After": str(RETRY_AFTER)}
-    if isinstance(e, TooManyQueries):
-        if e.at_deadline:
-            msg = f"Query timed out after {timeout:g} s waiting for its turn"
-            return 503, "timeout", _error(503, msg, retry)
-        return 429, e.message, _error(429, e.message, {"Retry-After": str(e.retry_after)})
-    if isinstance(e, NoWorker | ShuttingDown):
-        return 503, str(e), _error(503, str(e), retry)
-    if isinstance(e, QueryTimeout):
-        msg = f"Query timed out after {timeout:g} s and was stopped"
-        return 503, "timeout", _error(503, msg, retry)
-    return e.status, e.message, _error(e.status, e.message, retry if e.status == 503 else None)
-
-
-class Turn:
-    """One query's place: the client's admission slot, then a worker; each released once."""
-
-    def __init__(self, rt: Runtime, client: str) -> None:
-        self.rt = rt
-        self.client = client
-        self.admitted = False
-        self.execution: Execution | None = None
-
-    async def start(self, job: Job, deadline: float) -> Execution:
-        """Wait for the client's turn and a free worker, then for the first answer frame."""
-        await self.rt.admission.enter(self.client, deadline)
-        self.admitted = True
-        loop = asyncio.get_running_loop()
-        wait_until = min(deadline, loop.time() + self.rt.settings.queue_wait)
-        self.execution = await self.rt.engine.execute(job, deadline, wait_until=wait_until)
-        await self.execution.start()
-        return self.execution
-
-    def leave(self) -> None:
-        if self.admitted:
-            self.admitted = False
-            self.rt.admission.leave(self.client)
-
-
-async def read_page(
-    rt: Runtime, procedure: str, argument: str, client: str, receive: Receive | None
-) -> Any:
-    """Run one page read of :mod:`ftgraph.describe` on a worker, with the query deadline and the
-    client's admission slot, so a page costs what a query costs and can be stopped like one.
-
-    Returns the procedure's value, or the error :class:`Response` to send instead.
-    """
-    loop = asyncio.get_running_loop()
-    timeout = rt.settings.query_timeout
-    deadline = loop.time() + timeout
-    job = Job(argument, None, None, True, -1, -1, procedure=procedure)
-    turn = Turn(rt, client)
-
-    async def whole() -> bytes:
-        execution = await turn.start(job, deadline)
-        parts = [execution.head]
-        async for chunk in execution.rest():
-            parts.append(chunk)
-        return b"".join(parts)
-
-    try:
-        body = await _unless_gone(whole(), receive)
-    except ClientGone:
-        return Response(status_code=499)
-    except (TooManyQueries, NoWorker, ShuttingDown, QueryTimeout, QueryError) as e:
-        return refusal(e, timeout)[2]
-    finally:
-        if turn.execution is not None:
-            turn.execution.close()
-        turn.leave()
-    return page_answer(body)
-
-
-async def answer_query(
-    rt: Runtime,
-    req: QueryRequest,
-    method: str,
-    started: float,
-    *,
-    substitutions: tuple[Substitution, ...] = (),
-    extra_headers: Callable[[Format], dict[str, str]] | None = None,
-    hot_key: tuple[bytes, ...] | None = None,
-    client: str = "",
-    receive: Receive | None = None,
-) -> Response:
-    """Evaluate a query on a worker and build the response (whole, or streamed if large).
-
-    ``substitutions`` bind variables to RDF terms in the worker (named queries); ``extra_headers``
-    adds headers that depend on the format the worker chose (a download's file name). ``client``
-    (the peer address) takes one of its per-client slots; with ``receive``, a client leaving before
-    the first byte cancels the query.
-    """
-    m = rt.metrics
-    qhash = query_hash(req.query)
-
-    turn = Turn(rt, client)
-
-    def done(status: int, note: str, nbytes: int, fmt: str = "") -> None:
-        m.active.dec()
-        ex = turn.execution
-        shown = fmt or (ex.format.name if ex and ex.format else None)
-        record_answer(m, qhash, method, shown, nbytes, started, status, note)
-
-    m.active.inc()
-    try:
-        facts = analyze_query(req.query, req.base_iri)
-        check_services(facts, rt.allow)
-    except QueryRefused as e:
-        done(400, str(e), 0)
-        return _error(400, str(e))
-    etag = etag_for(rt, req, substitutions)
-
-    def headers_for(fmt: Format) -> dict[str, str]:
-        headers = _answer_headers(rt, fmt, etag)
-        if extra_headers is not None:
-            headers.update(extra_headers(fmt))
-        return headers
-
-    cache = rt.cache if cacheable(req.query, facts) else None
-
-    def whole(body: bytes, fmt: Format) -> Response:
-        response = Response(body, headers=headers_for(fmt))
-        if cache is not None and hot_key is not None and rt.hot is not None:
-            raw = _identity_headers(response.raw_headers, len(body))
-            rt.hot.put(hot_key, HotAnswer(etag, qhash, fmt.name, raw))
-        return response
-
-    if cache is not None:
-        hit = cache.get(etag)
-        if hit is not None:
-            done(200, "", len(hit[1]), hit[0].name)
-            return whole(hit[1], hit[0])
-    f = req.formats
-    job = Job(
-        query=req.query,
-        default_graphs=req.default_graph_uris if req.has_dataset else None,
-        named_graphs=req.named_graph_uris if req.has_dataset else None,
-        union=not req.has_dataset and not facts.has_from,
-        results_format=ALL_FORMATS.index(f.results) if f.results else -1,
-        graph_format=ALL_FORMATS.index(f.graph) if f.graph else -1,
-        base_iri=req.base_iri,
-        substitutions=substitutions,
-    )
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + max(0.0, req.timeout - (time.perf_counter() - started))
-    leave = turn.leave
-    try:
-        execution = await _unless_gone(turn.start(job, deadline), receive)
-    except ClientGone:
-        if turn.execution is not None:
-            turn.execution.close()
-        leave()
-        done(499, "client gone", 0)
-        return Response(status_code=499)
-    except (TooManyQueries, NoWorker, ShuttingDown, QueryTimeout, QueryError) as e:
-        leave()
-        status, note, response = refusal(e, req.timeout)
-        done(status, note, 0)
-        return response
-    fmt = execution.format
-    assert fmt is not None
-    if execution.complete:
-        leave()
-        done(200, "", execution.nbytes)
-        if cache is not None:
-            cache.put(etag, fmt, execution.head)
-        return whole(execution.head, fmt)
-    headers = headers_for(fmt)
-
-    def streamed(status: int, note: str, nbytes: int) -> None:
-        leave()
-        done(status, note, nbytes)
-
-    if cache is None:
-        return QueryStream(execution, headers, streamed, deadline)
-    return QueryStream(
-        execution,
-        headers,
-        streamed,
-        deadline,
-        lambda body: cache.put(etag, fmt, body),
-        cache.max_entry,
-    )
-
-
-RETRY_AFTER = 2
-"""Seconds a client is told to wait after a 503 (no free worker, deadline, worker died)."""
-
-
-class ShuttingDown(Exception):
-    """The server is stopping and its drain is over before this answer started."""
-
-    def __str__(self) -> str:
-        return "Server shutting down; retry (another replica may answer)"
-
-
-class ClientGone(Exception):
-    """The client closed the connection before the answer started."""
-
-
-async def _until_gone(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-async def _unless_gone(work: Coroutine[Any, Any, _T], receive: Receive | None) -> _T:
-    """Run ``work`` (queueing, evaluating up to the first answer), cancelled if the client leaves.
-
-    Raises:
-        ClientGone: the client disconnected first; ``work`` has been cancelled.
-        ShuttingDown: the drain ended first (SIGTERM); ``work`` has been cancelled.
-    """
-    task = asyncio.ensure_future(work)
-    waits: set[asyncio.Future[Any]] = {task}
-    if receive is not None:
-        waits.add(asyncio.ensure_future(_until_gone(receive)))
-    try:
-        async with DRAIN.bounded(None):
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    except TimeoutError:
-        raise ShuttingDown() from None
-    finally:
-        for w in waits:
-            if not w.done():
-                w.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await w
-    if task.cancelled():
-        raise ClientGone()
-    return task.result()
-
-
-def _answer_headers(rt: Runtime, fmt: Format, etag: str) -> dict[str, str]:
-    return {"Content-Type": fmt.content_type, **_validators(rt, etag)}
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -762,27 +81,6 @@ def describe_service(rt: Runtime, request: Request) -> Response:
 
 def _media_list(formats: tuple[Any, ...]) -> str:
     return ", ".join(f.media_type for f in formats)
-
-
-def health(rt: Runtime) -> dict[str, Any]:
-    """Liveness and dataset identity for /health: "unavailable" (HTTP 503) when no worker can be
-    started, "degraded" while fewer than wanted are live (a replacement is starting)."""
-    engine = rt.engine
-    status = "ok" if engine.live >= engine.size else "degraded"
-    if not engine.healthy:
-        status = "unavailable"
-    return {
-        "status": status,
-        "version": rt.version,
-        "built_at": rt.built_at,
-        "store": str(rt.store_path),
-        "workers": engine.live,
-        "workers_wanted": engine.size,
-        "busy": engine.busy,
-        "worker_pids": rt.engine.pids,
-        "pid": os.getpid(),
-        "graphs": len(rt.graphs),
-    }
 
 
 _HOST = re.compile(
@@ -850,24 +148,6 @@ async def handle_sparql(
     return await answer_query(
         rt, req, method, started, hot_key=hot_key, client=client, receive=request.receive
     )
-
-
-GZIP_MINIMUM = 1024
-"""Answers this large or larger are gzipped for clients that accept it (as GZipMiddleware does)."""
-
-_FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
-
-
-def _identity_headers(
-    raw: list[tuple[bytes, bytes]], size: int | None
-) -> list[tuple[bytes, bytes]]:
-    """Response head as sent without gzip (``size`` None: streamed): as with GZipMiddleware, an
-    answer that could have been compressed varies on Accept-Encoding."""
-    if size is not None and size < GZIP_MINIMUM:
-        return list(raw)
-    if not any(k == b"vary" for k, _ in raw):
-        return [*raw, (b"vary", b"Accept-Encoding")]
-    return [(k, v + b", Accept-Encoding") if k == b"vary" else (k, v) for k, v in raw]
 
 
 def _replaying(body: bytes, upstream: Receive) -> Receive:
@@ -975,7 +255,7 @@ class FtgraphApp(FastAPI):
             return
         body = getattr(response, "body", None)
         size = None if isinstance(response, StreamingResponse) else len(body or b"")
-        response.raw_headers = _identity_headers(response.raw_headers, size)
+        response.raw_headers = identity_headers(response.raw_headers, size)
         await response(scope, receive, send)
 
     async def _answer_hot(
@@ -1082,8 +362,6 @@ def create_app(settings: Settings) -> FtgraphApp:
         """Prometheus metrics."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from ftgraph import api, linked_data  # /id, /doc, /ontology; /api/queries, sparql-examples
-
     async def page_read(request: Request, procedure: str, argument: str) -> Any:
         client = request.client.host if request.client else ""
         rt = request.app.state.runtime
@@ -1094,8 +372,6 @@ def create_app(settings: Settings) -> FtgraphApp:
 
     app.include_router(linked_data.create_router(settings, page_read, served_version))
     app.include_router(api.create_router(settings))
-
-    from ftgraph.ui import install_ui  # web UI: /, /query, /timeline, /graph, /static
 
     install_ui(app, settings)
 

@@ -33,7 +33,7 @@ from ftgraph.namespaces import BASE, DATASET, META_GRAPH, PREFIXES
 from ftgraph.protocol import ALL_FORMATS, RESULT_FORMATS
 
 if TYPE_CHECKING:
-    from ftgraph.app import Runtime
+    from ftgraph.runtime import Runtime
 
 log = logging.getLogger("ftgraph.ui")
 

@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 from endpoint.live import LiveServer
-from ftgraph.app import (
+from ftgraph.app import hot_request_key
+from ftgraph.caches import (
     HOT_REQUEST_BYTES,
     RESULT_CACHE_ENTRY_OVERHEAD,
     HotAnswer,
     HotAnswers,
     ResultCache,
-    hot_request_key,
 )
 from ftgraph.metrics import query_hash
 from ftgraph.protocol import RESULT_FORMATS
