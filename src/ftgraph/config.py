@@ -9,6 +9,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+BUILD_INFO_FILE = "ftgraph-build.json"
+"""The record a complete build writes into its version directory (version, time, counts); a store
+without it was not made by ``ftgraph build``."""
+
 
 def default_store() -> Path:
     """Store under the user's data directory, so a fresh laptop needs no configuration."""

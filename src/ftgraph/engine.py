@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import importlib
 import logging
 import marshal
 import os
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
+from ftgraph.config import BUILD_INFO_FILE
 from ftgraph.protocol import ALL_FORMATS, Format
 
 if TYPE_CHECKING:
@@ -247,9 +249,7 @@ def _run_job(
     if proc:
         global _procedures
         if _procedures is None:
-            from ftgraph.describe import procedures
-
-            _procedures = procedures(store)
+            _procedures = _load_procedures(store)
         _run_procedure(_procedures, proc, query, out)
         return
     kwargs: dict[str, Any] = {"base_iri": base_iri}
@@ -296,7 +296,27 @@ def _run_job(
 
 
 _procedures: Callable[[str, str], bytes] | None = None
-"""The worker's page-read dispatcher, made on its first page read (one store per worker)."""
+"""The worker's procedure dispatcher, made on its first procedure job (one store per worker)."""
+
+_procedures_factory = ""
+"""``module:function`` making the dispatcher from the store: the caller's, given at spawn, so this
+pool runs the procedures of the layer above it without importing that layer."""
+
+
+def _load_procedures(store: Any) -> Callable[[str, str], bytes]:
+    """The dispatcher named by :data:`_procedures_factory`.
+
+    Raises:
+        ValueError: this pool was started without procedures.
+    """
+    if not _procedures_factory:
+        raise ValueError("this query pool runs no procedures")
+    module, _, name = _procedures_factory.partition(":")
+    factory: Callable[[Any], Callable[[str, str], bytes]] = getattr(
+        importlib.import_module(module), name
+    )
+    return factory(store)
+
 
 _OX_RDF = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD"}
 
@@ -330,8 +350,10 @@ def _cap_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def worker_main(store_path: str, memory_mb: int = 0) -> None:
+def worker_main(store_path: str, memory_mb: int = 0, procedures: str = "") -> None:
     """Worker entry point: open the store read-only, then evaluate jobs until stdin closes."""
+    global _procedures_factory
+    _procedures_factory = procedures
     _die_with_parent()
     _cap_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C goes to it
@@ -342,8 +364,6 @@ def worker_main(store_path: str, memory_mb: int = 0) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     import pyoxigraph as ox
-
-    from ftgraph.store import BUILD_INFO_FILE
 
     store = ox.Store.read_only(store_path)
     union_materialised = (Path(store_path) / BUILD_INFO_FILE).exists()
@@ -546,8 +566,11 @@ class Engine:
         *,
         memory_mb: int = 0,
         on_death: Callable[[str], None] | None = None,
+        procedures: str = "",
     ) -> None:
         self.store_path = Path(store_path)
+        self.procedures = procedures
+        """``module:function`` of the procedures jobs may name besides SPARQL (see :class:`Job`)."""
         self.size = max(1, size)
         self.memory_mb = memory_mb
         self._on_kill = on_kill
@@ -573,6 +596,7 @@ class Engine:
             "ftgraph.engine",
             str(self.store_path),
             str(self.memory_mb),
+            self.procedures,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=2 * CHUNK,
@@ -754,4 +778,4 @@ class Engine:
 
 
 if __name__ == "__main__":
-    worker_main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    worker_main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0, *sys.argv[3:4])

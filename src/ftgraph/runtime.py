@@ -80,6 +80,10 @@ async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         raise
 
 
+PAGE_PROCEDURES = "ftgraph.describe:procedures"
+"""What the workers run besides SPARQL: the page reads of :mod:`ftgraph.describe`."""
+
+
 async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runtime:
     path, version, built_at = _store_identity(lease.path)
     engine = Engine(
@@ -88,6 +92,7 @@ async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runti
         on_kill=metrics.worker_kills.inc,
         memory_mb=settings.worker_memory_mb,
         on_death=lambda cause: metrics.worker_deaths.labels(cause).inc(),
+        procedures=PAGE_PROCEDURES,
     )
     try:
         await engine.start()

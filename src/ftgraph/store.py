@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from ftgraph.config import BUILD_INFO_FILE
 from ftgraph.namespaces import DATASET, META_GRAPH, PREFIXES
 
 if TYPE_CHECKING:
     # Readers (endpoint workers, `ftgraph query`) never pay for rdflib; only builders do.
     from ftgraph.sources import Inputs
     from ftgraph.validate import ValidationReport
-
-BUILD_INFO_FILE = "ftgraph-build.json"
-"""Written last into a version directory; its presence marks a complete build."""
 
 
 @dataclass(frozen=True)
