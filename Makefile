@@ -27,10 +27,11 @@ serve: ## serve the SPARQL endpoint (builds the store on first use)
 test: ## run the test suite
 	$(BIN)/python -m pytest -q
 
-lint: ## ruff lint + format check, mypy --strict
+lint: ## ruff lint + format check, mypy --strict, the import layers (import-linter)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy --strict src
+	$(BIN)/lint-imports
 
 ci: ## what CI runs: fresh venv, install, validate, test
 	.ci/run

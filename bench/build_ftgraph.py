@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import ftgraph.derive
-import ftgraph.sources
+import ftgraph.graph.derive
+import ftgraph.graph.sources
+import ftgraph.shacl.validate
 import ftgraph.store
-import ftgraph.validate
 
 PHASES: dict[str, float] = {}
 
@@ -38,24 +38,24 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def curated_only(inputs: ftgraph.sources.Inputs, derived: Any) -> Any:
+def curated_only(inputs: ftgraph.graph.sources.Inputs, derived: Any) -> Any:
     """Validate the curated files (and what derives from them), not the synthetic ones."""
     data = [f for f in inputs.data if not Path(f.relpath).name.startswith("synthetic-")]
     curated = dataclasses.replace(inputs, data=data)
-    cur_derived = ftgraph.derive.derive(
+    cur_derived = ftgraph.graph.derive.derive(
         (q for f in curated.ontology for q in f.quads), (q for f in curated.data for q in f.quads)
     )
     return _validate(curated, cur_derived)
 
 
-_validate = _timed("validate_curated", ftgraph.validate.validate)
+_validate = _timed("validate_curated", ftgraph.shacl.validate.validate)
 
 
 def main() -> int:
     root, store = Path(sys.argv[1]), Path(sys.argv[2])
-    ftgraph.validate.validate = curated_only  # type: ignore[assignment]
-    ftgraph.sources.load_inputs = _timed("parse", ftgraph.sources.load_inputs)
-    ftgraph.derive.derive = _timed("derive", ftgraph.derive.derive)
+    ftgraph.shacl.validate.validate = curated_only  # type: ignore[assignment]
+    ftgraph.graph.sources.load_inputs = _timed("parse", ftgraph.graph.sources.load_inputs)
+    ftgraph.graph.derive.derive = _timed("derive", ftgraph.graph.derive.derive)
     ftgraph.store._load = _timed("load", ftgraph.store._load)
     t = time.perf_counter()
     result = ftgraph.store.build(root, store, force=True)

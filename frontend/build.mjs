@@ -1,7 +1,7 @@
 // Bundles the web UI into ../src/ftgraph/static/ with esbuild (pinned in package-lock.json).
 //
 // `npm ci && npm run build` is the only way assets are made; the output is git-ignored and
-// served by ftgraph.ui under /static/. Nothing the pages load may come from another host, so
+// served by ftgraph.web.ui under /static/. Nothing the pages load may come from another host, so
 // YASGUI's built-in remote defaults (a prefix.cc dump, DBpedia/Wikidata endpoints, the LOV
 // autocompletion service, links to Triply's docs) are cut out below, and
 // tests/ui/test_assets.py checks the result for any remote URL.
@@ -116,7 +116,7 @@ for (const [file, info] of Object.entries(result.metafile.outputs)) {
 }
 
 // FastAPI's /docs page loads Swagger UI from a CDN by default; serve the npm copy instead, so the
-// API docs work offline too (ftgraph.ui serves /docs with these two files).
+// API docs work offline too (ftgraph.web.ui serves /docs with these two files).
 const swagger = join(here, "node_modules", "swagger-ui-dist");
 mkdirSync(join(outdir, "swagger"), { recursive: true });
 for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from ftgraph.query import QueryError, run_query
+from ftgraph.sparql.local import QueryError, run_query
 from ftgraph.store import open_read_only
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -189,9 +189,9 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 
 def test_result_cache_size_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--result-cache-mb`` mirrors ``FTGRAPH_RESULT_CACHE_MB``; 0 turns the cache off."""
-    from ftgraph.caches import _result_cache
     from ftgraph.cli import build_parser, settings_from_args
     from ftgraph.config import Settings
+    from ftgraph.web.caches import _result_cache
 
     assert Settings().result_cache_mb == 64.0
     monkeypatch.setenv("FTGRAPH_RESULT_CACHE_MB", "0.5")

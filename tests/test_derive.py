@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ftgraph.derive import (
+from ftgraph.graph.derive import (
     EQUIVALENT_CLASS,
     EQUIVALENT_PROPERTY,
     INVERSE_OF,
@@ -21,8 +21,8 @@ from ftgraph.derive import (
     materialise,
     mentions,
 )
-from ftgraph.namespaces import FTG, ID, ONTOLOGY_GRAPH, SOURCE
-from ftgraph.sources import load_inputs
+from ftgraph.graph.sources import load_inputs
+from ftgraph.vocab import FTG, ID, ONTOLOGY_GRAPH, SOURCE
 
 ONTO = ox.NamedNode(ONTOLOGY_GRAPH)
 G1 = ox.NamedNode(SOURCE + "a1")

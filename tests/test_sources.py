@@ -7,8 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ftgraph.namespaces import ONTOLOGY_GRAPH, SOURCE
-from ftgraph.sources import (
+from ftgraph.graph.sources import (
     InputError,
     dataset_version,
     find_inputs,
@@ -16,6 +15,7 @@ from ftgraph.sources import (
     scan_trig,
     syntax_error_position,
 )
+from ftgraph.vocab import ONTOLOGY_GRAPH, SOURCE
 
 HEADER = f"@prefix ftg: <https://w3id.org/ftgraph/ontology/> .\n@prefix src: <{SOURCE}> .\n"
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ftgraph.namespaces import DATASET, FTG, META_GRAPH, ONTOLOGY_GRAPH, SOURCE
-from ftgraph.sources import InputError
+from ftgraph.graph.sources import InputError
 from ftgraph.store import (
     BUILD_INFO_FILE,
     PAUSE_ENV,
@@ -24,6 +23,7 @@ from ftgraph.store import (
     read_build_info,
     versions_dir,
 )
+from ftgraph.vocab import DATASET, FTG, META_GRAPH, ONTOLOGY_GRAPH, SOURCE
 
 ACME = "https://w3id.org/ftgraph/id/organisation/acme"
 
@@ -264,8 +264,8 @@ def test_store_holds_exactly_the_stated_derived_and_union_quads(
     Named graphs: stated plus ``derive.derive`` (alignment, mentions) plus the meta graph; default graph:
     the distinct triples of all of them but the meta graph.
     """
-    from ftgraph.derive import derive
-    from ftgraph.sources import load_inputs
+    from ftgraph.graph.derive import derive
+    from ftgraph.graph.sources import load_inputs
     from ftgraph.store import union_default_graph
 
     inputs = load_inputs(project_root)

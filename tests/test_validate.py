@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ftgraph.sources import load_inputs
-from ftgraph.validate import (
+from ftgraph.graph.sources import load_inputs
+from ftgraph.shacl.validate import (
     ValidationReport,
     Violation,
     format_report,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import DATASET, ID, META_GRAPH, SOURCE, SPARQL_ENDPOINT
+from ftgraph.graph.void import describe, namespace_of, slug
 from ftgraph.store import build, open_read_only, read_build_info
-from ftgraph.void import describe, namespace_of, slug
+from ftgraph.vocab import DATASET, ID, META_GRAPH, SOURCE, SPARQL_ENDPOINT
 
 VOID = "http://rdfs.org/ns/void#"
 DCT = "http://purl.org/dc/terms/"

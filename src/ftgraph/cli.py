@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from ftgraph import __version__
 from ftgraph.config import Settings
-from ftgraph.query import FORMATS
-from ftgraph.sources import InputError
+from ftgraph.graph.sources import InputError
+from ftgraph.sparql.local import FORMATS
 from ftgraph.store import BuildError, StorageError
 
 EXIT_OK = 0
@@ -47,7 +47,7 @@ def _err(message: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print one line per SHACL result and a summary; exit 1 on any violation."""
-    from ftgraph.validate import format_report, validate_root
+    from ftgraph.shacl.validate import format_report, validate_root
 
     settings = settings_from_args(args)
     report = validate_root(
@@ -76,7 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     """Run a query over the union default graph; results go to stdout unchanged."""
-    from ftgraph.query import QueryError, read_query, run_query
+    from ftgraph.sparql.local import QueryError, read_query, run_query
     from ftgraph.store import ensure_built, open_read_only
 
     settings = settings_from_args(args)
@@ -98,8 +98,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Make sure a store exists, then hand over to the HTTP server."""
-    from ftgraph.server import serve
     from ftgraph.store import ensure_built
+    from ftgraph.web.server import serve
 
     settings = settings_from_args(args)
     ensure_built(settings.root, settings.store)
@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if err.report is None:
             _err(f"build refused: {err}")
             return EXIT_USAGE
-        from ftgraph.validate import format_report
+        from ftgraph.shacl.validate import format_report
 
         print(format_report(err.report))
         _err(f"build refused: {err}; the previous store (if any) is left unchanged")

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ftgraph.named_queries import load_named_queries
+from ftgraph.sparql.named_queries import load_named_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = load_named_queries(ROOT)

@@ -17,7 +17,7 @@ import psutil
 import pytest
 from endpoint.live import LiveServer, read_truncated, start_server
 
-from ftgraph.named_queries import parse_named_query
+from ftgraph.sparql.named_queries import parse_named_query
 
 SERVER_TIMEOUT = 3.0
 SLOW = """\

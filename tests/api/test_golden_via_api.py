@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ftgraph.named_queries import load_named_queries
+from ftgraph.sparql.named_queries import load_named_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

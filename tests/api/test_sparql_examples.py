@@ -10,8 +10,8 @@ import rdflib
 from endpoint.live import LiveServer
 from rdflib.namespace import RDF, RDFS, SH
 
-from ftgraph.api import EXAMPLES_NS, query_body
-from ftgraph.named_queries import load_named_queries
+from ftgraph.sparql.named_queries import load_named_queries
+from ftgraph.web.api import EXAMPLES_NS, query_body
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = load_named_queries(ROOT)

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from endpoint.live import LiveServer, make_store, start_server
-from ftgraph.namespaces import DATASET, META_GRAPH, PREFIXES
+from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 
 EX = "http://example.org/"
 GRAPHS = 4

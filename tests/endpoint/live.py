@@ -1,4 +1,4 @@
-"""Real servers for tests: a store made with pyoxigraph, and ``python -m ftgraph.server`` on it.
+"""Real servers for tests: a store made with pyoxigraph, and ``python -m ftgraph.web.server`` on it.
 
 Each server is a subprocess on a free loopback port, so tests talk real HTTP to a real uvicorn and
 can measure or signal the server process from outside.
@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from ftgraph.namespaces import META_GRAPH
 from ftgraph.store import union_default_graph
+from ftgraph.vocab import META_GRAPH
 
 
 def free_port() -> int:
@@ -126,7 +126,7 @@ def start_server(store: Path, workdir: Path, **settings: str) -> LiveServer:
     log = workdir / f"server-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ftgraph.server"],
+            [sys.executable, "-m", "ftgraph.web.server"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -19,9 +19,9 @@ import pytest
 
 from endpoint.conftest import example_quads
 from endpoint.live import LiveServer, make_store, start_server
-from ftgraph.admission import Admission, TooManyQueries
-from ftgraph.app import hot_request_key
-from ftgraph.caches import HOT_HEADER_BYTES
+from ftgraph.web.admission import Admission, TooManyQueries
+from ftgraph.web.app import hot_request_key
+from ftgraph.web.caches import HOT_HEADER_BYTES
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 """8·10⁹ solutions on the example store: runs until its deadline."""

@@ -12,16 +12,16 @@ import httpx
 import pytest
 
 from endpoint.live import LiveServer
-from ftgraph.app import hot_request_key
-from ftgraph.caches import (
+from ftgraph.sparql.protocol import RESULT_FORMATS
+from ftgraph.web.app import hot_request_key
+from ftgraph.web.caches import (
     HOT_REQUEST_BYTES,
     RESULT_CACHE_ENTRY_OVERHEAD,
     HotAnswer,
     HotAnswers,
     ResultCache,
 )
-from ftgraph.metrics import query_hash
-from ftgraph.protocol import RESULT_FORMATS
+from ftgraph.web.metrics import query_hash
 
 
 def scope(method: str, headers: dict[str, str], query_string: bytes = b"") -> dict[str, Any]:

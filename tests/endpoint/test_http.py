@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 
 from endpoint.conftest import GRAPHS, PER_GRAPH, VERSION
 from endpoint.live import LiveServer
-from ftgraph.metrics import query_hash
+from ftgraph.web.metrics import query_hash
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ROWS = "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o } ORDER BY ?s LIMIT 200"

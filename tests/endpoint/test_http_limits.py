@@ -1,7 +1,7 @@
 """Limits of the HTTP layer (issue 9, findings 2 and 10): head size, head and idle timeouts, SIGTERM.
 
 Each test talks to a real uvicorn server through a raw socket or httpx: these limits live below the
-app, in the protocol (:mod:`ftgraph.http_limits`) and in uvicorn's own settings.
+app, in the protocol (:mod:`ftgraph.web.http_limits`) and in uvicorn's own settings.
 """
 
 from __future__ import annotations

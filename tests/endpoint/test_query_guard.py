@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from endpoint.live import LiveServer
-from ftgraph.security import (
+from ftgraph.sparql.analysis import (
     MAX_CLAUSES,
     MAX_DESCRIBE_TERMS,
     MAX_NESTING,

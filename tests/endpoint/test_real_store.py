@@ -6,8 +6,8 @@ import httpx
 import rdflib
 
 from endpoint.live import LiveServer
-from ftgraph.namespaces import DATASET, META_GRAPH
 from ftgraph.store import BuildInfo
+from ftgraph.vocab import DATASET, META_GRAPH
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")

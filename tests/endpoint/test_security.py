@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ftgraph.security import ServiceRefused, analyze_query, check_services, parse_allowlist
+from ftgraph.sparql.analysis import ServiceRefused, analyze_query, check_services, parse_allowlist
 
 ALLOW = parse_allowlist("http://a.example/sparql, http://b.example/sparql")
 

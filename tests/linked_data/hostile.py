@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import ID, PREFIXES, SOURCE
+from ftgraph.vocab import ID, PREFIXES, SOURCE
 
 EVIL = ID + "organisation/evil"
 EVIL_SOURCE = SOURCE + "evil-article"

@@ -15,8 +15,8 @@ import rdflib
 from endpoint.live import LiveServer
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
 
-from ftgraph.namespaces import BASE, ID, META_GRAPH, ONTOLOGY_GRAPH, SOURCE
 from ftgraph.store import open_read_only
+from ftgraph.vocab import BASE, ID, META_GRAPH, ONTOLOGY_GRAPH, SOURCE
 
 VP = ID + "organisation/voyage-prive"
 VP_PATH = "/id/organisation/voyage-prive"

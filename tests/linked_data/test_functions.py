@@ -5,11 +5,11 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from ftgraph import describe as d
-from ftgraph import html as h
-from ftgraph import linked_data as ld
-from ftgraph.derive import Alignment
-from ftgraph.namespaces import BASE, ID, ONTOLOGY_GRAPH, PREFIXES, SOURCE
+from ftgraph.graph.derive import Alignment
+from ftgraph.vocab import BASE, ID, ONTOLOGY_GRAPH, PREFIXES, SOURCE
+from ftgraph.web import describe as d
+from ftgraph.web import linked_data as ld
+from ftgraph.web import shell as h
 
 N = ox.NamedNode
 RDFS_LABEL = N(PREFIXES["rdfs"] + "label")

@@ -11,7 +11,7 @@ import rdflib
 from endpoint.live import LiveServer
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from ftgraph.namespaces import BASE, ID
+from ftgraph.vocab import BASE, ID
 
 from .hostile import (
     ATTRIBUTE_BREAKER,

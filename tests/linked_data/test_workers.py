@@ -17,8 +17,8 @@ import pyoxigraph as ox
 import pytest
 from endpoint.live import LiveServer, make_store, start_server
 
-from ftgraph.describe import INBOUND_CAP
-from ftgraph.namespaces import ID, PREFIXES, SOURCE
+from ftgraph.vocab import ID, PREFIXES, SOURCE
+from ftgraph.web.describe import INBOUND_CAP
 
 ARTICLE = ox.NamedNode(SOURCE + "heavy-article")
 NEXT = ox.NamedNode("http://example.org/next")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ftgraph.protocol import (
+from ftgraph.sparql.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     ProtocolError,

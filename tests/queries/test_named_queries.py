@@ -14,7 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from ftgraph.named_queries import NamedQuery, Parameter, ParameterError, load_named_queries
+from ftgraph.sparql.named_queries import NamedQuery, Parameter, ParameterError, load_named_queries
 from ftgraph.store import open_read_only
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -38,7 +38,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 from rdflib.term import BNode, Node, URIRef
 
-from ftgraph.validate import format_violation, run_pyshacl, validate_root
+from ftgraph.shacl.validate import format_violation, run_pyshacl, validate_root
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -267,7 +267,7 @@ def fixture_report(fixture: Path) -> rdflib.Graph:
 
 
 def validate_with_rdflib(fixture: Path, use_shapes: list[str] | None = None) -> Outcome:
-    """The same validation on an rdflib graph, as ``ftgraph.validate`` runs it."""
+    """The same validation on an rdflib graph, as ``ftgraph.shacl.validate`` runs it."""
     data = rdflib.Graph()
     for f in [*ONTOLOGY_FILES, fixture]:
         data.parse(f, format="turtle")

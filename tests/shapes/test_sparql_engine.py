@@ -26,16 +26,15 @@ from test_shapes import (
     shapes_only,
 )
 
-from ftgraph.shacl_sparql import (
+from ftgraph.graph.sources import load_inputs
+from ftgraph.shacl.sparql import (
     SUPPORTED_PARAMETERS,
     Shapes,
     UnsupportedShapeError,
     check_supported,
     evaluate,
 )
-from ftgraph.sources import load_inputs
-from ftgraph.store import build, open_read_only
-from ftgraph.validate import (
+from ftgraph.shacl.validate import (
     Violation,
     raw_results,
     render,
@@ -43,9 +42,10 @@ from ftgraph.validate import (
     validate,
     validate_store,
 )
-from ftgraph.validate import (
+from ftgraph.shacl.validate import (
     shapes_graph as project_shapes_graph,
 )
+from ftgraph.store import build, open_read_only
 
 Key = tuple[str, str | None, str, str, str, str]
 

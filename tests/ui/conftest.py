@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from endpoint.live import LiveServer
 
-from ftgraph.ui import ASSETS, STATIC_DIR
+from ftgraph.web.ui import ASSETS, STATIC_DIR
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Route

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ftgraph.namespaces import PREFIXES
-from ftgraph.ui import ASSETS, STATIC_DIR
+from ftgraph.vocab import PREFIXES
+from ftgraph.web.ui import ASSETS, STATIC_DIR
 
 from .conftest import assets_built
 

@@ -42,7 +42,7 @@ def test_landing_page_loads_without_console_errors(visit: Visit) -> None:
 
 def test_api_docs_render_offline_with_every_named_query(visit: Visit) -> None:
     """/docs uses the Swagger UI of the locked npm build (FastAPI's default loads it from a CDN)."""
-    from ftgraph.named_queries import load_named_queries
+    from ftgraph.sparql.named_queries import load_named_queries
 
     visit.goto("/docs")
     page = visit.page

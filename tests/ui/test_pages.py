@@ -12,8 +12,8 @@ import httpx
 import pytest
 from endpoint.live import LiveServer
 
-from ftgraph.named_queries import load_named_queries
-from ftgraph.ui import example_query, format_date
+from ftgraph.sparql.named_queries import load_named_queries
+from ftgraph.web.ui import example_query, format_date
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,8 +94,8 @@ def test_date_precision_is_kept() -> None:
 
 def test_links_follow_the_mount_prefix(built_store: Path) -> None:
     """Behind a proxy that mounts the app under /ftgraph, every link and asset keeps the prefix."""
-    from ftgraph.app import create_app
     from ftgraph.config import Settings
+    from ftgraph.web.app import create_app
 
     app = create_app(Settings(store=built_store, root=ROOT))
     # No lifespan: the page shells need no store.

@@ -16,8 +16,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ftgraph.derive import Alignment, _consequences, alignment
-from ftgraph.namespaces import META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SOURCE
+from ftgraph.graph.derive import Alignment, _consequences, alignment
+from ftgraph.vocab import META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SOURCE
 
 RDFS_LABEL = ox.NamedNode(PREFIXES["rdfs"] + "label")
 SKOS_PREF_LABEL = ox.NamedNode(PREFIXES["skos"] + "prefLabel")
@@ -202,7 +202,7 @@ class _Reader:
         return ontology_quads(self.store)
 
     def ontology_doc(self, _: str) -> Any:
-        from ftgraph import ontology_doc
+        from ftgraph.web import ontology_doc
 
         return ontology_doc.read(self.store)
 

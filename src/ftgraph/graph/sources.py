@@ -17,7 +17,7 @@ from typing import Literal
 import pyoxigraph as ox
 
 from ftgraph import __version__
-from ftgraph.namespaces import ONTOLOGY_GRAPH, SOURCE
+from ftgraph.vocab import ONTOLOGY_GRAPH, SOURCE
 
 Kind = Literal["ontology", "data", "shapes"]
 

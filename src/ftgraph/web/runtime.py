@@ -16,25 +16,25 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 
-from ftgraph import service_description as sdesc
-from ftgraph.admission import Admission
-from ftgraph.caches import HotAnswers, ResultCache, _result_cache
 from ftgraph.config import Settings
-from ftgraph.engine import (
+from ftgraph.sparql import service_description as sdesc
+from ftgraph.sparql.analysis import (
+    parse_allowlist,
+)
+from ftgraph.sparql.embedded import (
     Engine,
     Job,
 )
-from ftgraph.metrics import Metrics
-from ftgraph.protocol import (
+from ftgraph.sparql.protocol import (
     ALL_FORMATS,
     RESULT_FORMATS,
 )
-from ftgraph.security import (
-    parse_allowlist,
-)
 from ftgraph.store import Lease, acquire_lease, resolve_version
+from ftgraph.web.admission import Admission
+from ftgraph.web.caches import HotAnswers, ResultCache, _result_cache
+from ftgraph.web.metrics import Metrics
 
-log = logging.getLogger("ftgraph.runtime")
+log = logging.getLogger("ftgraph.web.runtime")
 
 
 @dataclass
@@ -80,8 +80,8 @@ async def start_runtime(settings: Settings, metrics: Metrics) -> Runtime:
         raise
 
 
-PAGE_PROCEDURES = "ftgraph.describe:procedures"
-"""What the workers run besides SPARQL: the page reads of :mod:`ftgraph.describe`."""
+PAGE_PROCEDURES = "ftgraph.web.describe:procedures"
+"""What the workers run besides SPARQL: the page reads of :mod:`ftgraph.web.describe`."""
 
 
 async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runtime:

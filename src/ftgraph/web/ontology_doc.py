@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from ftgraph import html as h
-from ftgraph.namespaces import FTG, META_GRAPH, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
+from ftgraph.vocab import FTG, META_GRAPH, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
+from ftgraph.web import shell as h
 
 RDF, RDFS, OWL, SKOS, DCT = (PREFIXES[k] for k in ("rdf", "rdfs", "owl", "skos", "dcterms"))
 EXAMPLES = 5

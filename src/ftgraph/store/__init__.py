@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from ftgraph.config import BUILD_INFO_FILE
-from ftgraph.namespaces import DATASET, META_GRAPH, PREFIXES
+from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 
 if TYPE_CHECKING:
     # Readers (endpoint workers, `ftgraph query`) never pay for rdflib; only builders do.
-    from ftgraph.sources import Inputs
-    from ftgraph.validate import ValidationReport
+    from ftgraph.graph.sources import Inputs
+    from ftgraph.shacl.validate import ValidationReport
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,7 @@ def _load(version_path: Path, inputs: Inputs, version: str, built_at: str) -> Bu
     One bulk load streams the stated quads, the derived ones (alignment, mentions) and the union
     default graph; nothing holds them all in Python.
     """
-    from ftgraph import derive, void
+    from ftgraph.graph import derive, void
 
     phases = LAST_LOAD_PHASES
     phases.clear()
@@ -340,8 +340,8 @@ def build(root: Path, store_path: Path, *, force: bool = False) -> BuildResult:
     Raises ``InputError`` (syntax, fact without source) or :class:`BuildError` (non-conforming
     data); either way the store the symlink points at is untouched.
     """
-    from ftgraph.sources import load_inputs
-    from ftgraph.validate import validate
+    from ftgraph.graph.sources import load_inputs
+    from ftgraph.shacl.validate import validate
 
     started = time.monotonic()
     store_path = Path(store_path).absolute()

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import BASE, DATASET, META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SPARQL_ENDPOINT
+from ftgraph.vocab import BASE, DATASET, META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SPARQL_ENDPOINT
 
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 SKOS_PREF_LABEL = PREFIXES["skos"] + "prefLabel"

@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from ftgraph.config import BUILD_INFO_FILE
-from ftgraph.protocol import ALL_FORMATS, Format
+from ftgraph.sparql.protocol import ALL_FORMATS, Format
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     import pyoxigraph as ox
 
-log = logging.getLogger("ftgraph.engine")
+log = logging.getLogger("ftgraph.sparql.embedded")
 
 FIRST_CHUNK = 16 * 1024
 """Bytes buffered before the first frame: small answers travel whole, with a Content-Length."""
@@ -133,7 +133,7 @@ class Job:
     substitutions: tuple[Substitution, ...] = ()
     """Variables bound to RDF terms (SEP-0007), never pasted into the query text."""
     procedure: str = ""
-    """A page read of :mod:`ftgraph.describe` instead of SPARQL (``query`` is its argument)."""
+    """A page read of :mod:`ftgraph.web.describe` instead of SPARQL (``query`` is its argument)."""
 
     def encode(self) -> bytes:
         """Length-prefixed marshal frame: the cheapest safe encoding between trusted processes."""
@@ -222,7 +222,7 @@ def _error_frame(status: int, message: str) -> bytes:
 
 
 def _run_procedure(run: Callable[[str, str], bytes], name: str, argument: str, out: int) -> None:
-    """One page read (:mod:`ftgraph.describe`): its pickled answer as a complete frame."""
+    """One page read (:mod:`ftgraph.web.describe`): its pickled answer as a complete frame."""
     try:
         body = run(name, argument)
     except MemoryError:
@@ -593,7 +593,7 @@ class Engine:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "ftgraph.engine",
+            "ftgraph.sparql.embedded",
             str(self.store_path),
             str(self.memory_mb),
             self.procedures,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import ID, IS_REFERENCED_BY, PREFIXES, RDF_TYPE
-from ftgraph.sources import is_source_graph
+from ftgraph.graph.sources import is_source_graph
+from ftgraph.vocab import ID, IS_REFERENCED_BY, PREFIXES, RDF_TYPE
 
 SUBCLASS_OF = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
 SUBPROPERTY_OF = ox.NamedNode(PREFIXES["rdfs"] + "subPropertyOf")

@@ -3,11 +3,11 @@
 Every ``queries/*.rq`` becomes its own ``GET /api/queries/<name>`` operation, generated at app
 creation with its parameters written into the OpenAPI document (typed schema, description,
 example from the query header), so ``/docs`` shows one form per question. Parameter values are
-checked and bound as RDF terms by :mod:`ftgraph.named_queries` and passed to pyoxigraph as
+checked and bound as RDF terms by :mod:`ftgraph.sparql.named_queries` and passed to pyoxigraph as
 ``substitutions``: a value is never pasted into query text, so ``" } ; DROP`` is just a string.
 
-Queries run like ``/sparql`` ones, through :func:`ftgraph.answering.answer_query`: in the killable query
-workers (the bound terms travel as plain data, see :func:`ftgraph.engine.encode_substitutions`),
+Queries run like ``/sparql`` ones, through :func:`ftgraph.web.answering.answer_query`: in the killable query
+workers (the bound terms travel as plain data, see :func:`ftgraph.sparql.embedded.encode_substitutions`),
 with the same deadline (``Settings.query_timeout``, lowered by a ``timeout`` parameter; ``503``
 and the worker killed past it), streamed answers, result cache and ETags.
 """
@@ -25,18 +25,16 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from ftgraph.answering import answer_query, not_modified
 from ftgraph.config import Settings
-from ftgraph.engine import encode_substitutions
-from ftgraph.named_queries import (
+from ftgraph.sparql.embedded import encode_substitutions
+from ftgraph.sparql.named_queries import (
     TIMEOUT_PARAM,
     NamedQuery,
     Parameter,
     ParameterError,
     load_named_queries,
 )
-from ftgraph.namespaces import BASE, PREFIXES
-from ftgraph.protocol import (
+from ftgraph.sparql.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Format,
@@ -47,7 +45,9 @@ from ftgraph.protocol import (
     format_from_token,
     parse_timeout,
 )
-from ftgraph.runtime import get_runtime
+from ftgraph.vocab import BASE, PREFIXES
+from ftgraph.web.answering import answer_query, not_modified
+from ftgraph.web.runtime import get_runtime
 
 TAG = "named queries"
 FORMAT_PARAM = "format"

@@ -11,9 +11,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from ftgraph.app import create_app
 from ftgraph.config import Settings, settings_environment
-from ftgraph.http_limits import PROTOCOL, SHUTDOWN_GRACE, configure
+from ftgraph.web.app import create_app
+from ftgraph.web.http_limits import PROTOCOL, SHUTDOWN_GRACE, configure
 
 
 def _configure_logging(level: str) -> None:
@@ -36,7 +36,7 @@ def ensure_store(settings: Settings) -> None:
     from ftgraph import store
 
     if store.read_build_info(Path(settings.store)) is None and not Path(settings.store).is_dir():
-        logging.getLogger("ftgraph.server").info(
+        logging.getLogger("ftgraph.web.server").info(
             "no store at %s: building it from %s", settings.store, settings.root
         )
         store.ensure_built(Path(settings.root), Path(settings.store))
@@ -65,7 +65,7 @@ def serve(settings: Settings) -> None:
         # Spawned children start from scratch: flags given to this process reach them as variables.
         os.environ.update(settings_environment(settings))
         uvicorn.run(
-            "ftgraph.server:app_from_environment",
+            "ftgraph.web.server:app_from_environment",
             factory=True,
             workers=settings.http_processes,
             **options,
@@ -84,7 +84,7 @@ def app_from_environment() -> FastAPI:
 
 
 def main() -> None:
-    """``python -m ftgraph.server``: settings from ``FTGRAPH_*`` variables only (tests)."""
+    """``python -m ftgraph.web.server``: settings from ``FTGRAPH_*`` variables only (tests)."""
     serve(Settings())
 
 

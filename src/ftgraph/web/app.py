@@ -1,5 +1,5 @@
 """The FastAPI app: assembles the routes (``/sparql`` here; linked data, the API, the UI from their
-modules) over :mod:`ftgraph.runtime` and :mod:`ftgraph.answering`, plus the ASGI fast path for
+modules) over :mod:`ftgraph.web.runtime` and :mod:`ftgraph.web.answering`, plus the ASGI fast path for
 repeated requests. Nothing imports this module but the server."""
 
 from __future__ import annotations
@@ -24,14 +24,9 @@ from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from ftgraph import api, linked_data
-from ftgraph import service_description as sdesc
-from ftgraph.answering import _error, answer_query, not_modified, read_page, record_answer
-from ftgraph.caches import GZIP_MINIMUM, HOT_HEADER_BYTES, HOT_REQUEST_BYTES, identity_headers
 from ftgraph.config import Settings
-from ftgraph.metrics import Metrics, MetricsMiddleware
-from ftgraph.namespaces import META_GRAPH
-from ftgraph.protocol import (
+from ftgraph.sparql import service_description as sdesc
+from ftgraph.sparql.protocol import (
     GRAPH_FORMATS,
     Negotiated,
     ProtocolError,
@@ -39,10 +34,15 @@ from ftgraph.protocol import (
     choose_format,
     parse_query_request,
 )
-from ftgraph.runtime import Reloader, Runtime, RuntimeDep, health, start_runtime, stop_runtime
-from ftgraph.ui import install_ui
+from ftgraph.vocab import META_GRAPH
+from ftgraph.web import api, linked_data
+from ftgraph.web.answering import _error, answer_query, not_modified, read_page, record_answer
+from ftgraph.web.caches import GZIP_MINIMUM, HOT_HEADER_BYTES, HOT_REQUEST_BYTES, identity_headers
+from ftgraph.web.metrics import Metrics, MetricsMiddleware
+from ftgraph.web.runtime import Reloader, Runtime, RuntimeDep, health, start_runtime, stop_runtime
+from ftgraph.web.ui import install_ui
 
-log = logging.getLogger("ftgraph.app")
+log = logging.getLogger("ftgraph.web.app")
 
 _FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
 
@@ -315,7 +315,7 @@ def create_app(settings: Settings) -> FtgraphApp:
         title="ftgraph SPARQL endpoint",
         summary="SPARQL 1.1 Protocol endpoint of the Aix-Marseille French Tech knowledge graph",
         lifespan=lifespan,
-        # /docs is served by ftgraph.ui with a bundled Swagger UI (FastAPI's loads it from a CDN).
+        # /docs is served by ftgraph.web.ui with a bundled Swagger UI (FastAPI's loads it from a CDN).
         docs_url=None,
         redoc_url=None,
     )

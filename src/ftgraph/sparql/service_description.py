@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import DATASET, PREFIXES, RDF_TYPE
-from ftgraph.protocol import ALL_FORMATS, Format
+from ftgraph.sparql.protocol import ALL_FORMATS, Format
+from ftgraph.vocab import DATASET, PREFIXES, RDF_TYPE
 
 SD = PREFIXES["sd"]
 VOID = PREFIXES["void"]

@@ -5,7 +5,7 @@ forever: one 8 MB ``Accept`` or a slowloris client costs memory or a connection 
 answers ``431 Request Header Fields Too Large`` (RFC 6585, section 5) once the request line and
 headers pass ``FTGRAPH_MAX_HEADER_BYTES``, and ``408 Request Timeout`` (RFC 9110, section 15.5.9)
 when a head is not complete ``FTGRAPH_HEADER_TIMEOUT`` seconds after the connection or its first
-byte. uvicorn loads it by name (``http="ftgraph.http_limits:LimitedHttpToolsProtocol"``), so each
+byte. uvicorn loads it by name (``http="ftgraph.web.http_limits:LimitedHttpToolsProtocol"``), so each
 HTTP process gets it; :func:`configure` sets the limits in each of them.
 
 On SIGTERM uvicorn closes the listener and calls each connection's ``shutdown``; that starts the
@@ -29,7 +29,7 @@ from ftgraph.config import Settings
 
 log = logging.getLogger("ftgraph.http")
 
-PROTOCOL = "ftgraph.http_limits:LimitedHttpToolsProtocol"
+PROTOCOL = "ftgraph.web.http_limits:LimitedHttpToolsProtocol"
 """What to give uvicorn as ``http``: an import string survives the spawn of HTTP processes."""
 
 HEAD_END = b"\r\n\r\n"

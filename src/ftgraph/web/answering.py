@@ -15,11 +15,12 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Send
 
-from ftgraph.admission import TooManyQueries
-from ftgraph.caches import HotAnswer, cacheable, identity_headers
-from ftgraph.conditional import not_modified as conditional_get
-from ftgraph.describe import answer as page_answer
-from ftgraph.engine import (
+from ftgraph.sparql.analysis import (
+    QueryRefused,
+    analyze_query,
+    check_services,
+)
+from ftgraph.sparql.embedded import (
     Execution,
     Job,
     NoWorker,
@@ -27,19 +28,18 @@ from ftgraph.engine import (
     QueryTimeout,
     Substitution,
 )
-from ftgraph.http_limits import DRAIN
-from ftgraph.metrics import Metrics, log_query, query_hash
-from ftgraph.protocol import (
+from ftgraph.sparql.protocol import (
     ALL_FORMATS,
     Format,
     QueryRequest,
 )
-from ftgraph.runtime import Runtime
-from ftgraph.security import (
-    QueryRefused,
-    analyze_query,
-    check_services,
-)
+from ftgraph.web.admission import TooManyQueries
+from ftgraph.web.caches import HotAnswer, cacheable, identity_headers
+from ftgraph.web.conditional import not_modified as conditional_get
+from ftgraph.web.describe import answer as page_answer
+from ftgraph.web.http_limits import DRAIN
+from ftgraph.web.metrics import Metrics, log_query, query_hash
+from ftgraph.web.runtime import Runtime
 
 _T = TypeVar("_T")
 
@@ -53,7 +53,7 @@ def etag_for(rt: Runtime, req: QueryRequest, substitutions: tuple[Substitution, 
     """Weak ETag: same dataset version, query, dataset, formats and bound terms give the same bytes.
 
     It is also the result cache's key, so the substitutions (sorted, see
-    :func:`~ftgraph.engine.encode_substitutions`) are part of it.
+    :func:`~ftgraph.sparql.embedded.encode_substitutions`) are part of it.
     """
     f = req.formats
     key = "\0".join(
@@ -249,7 +249,7 @@ class Turn:
 async def read_page(
     rt: Runtime, procedure: str, argument: str, client: str, receive: Receive | None
 ) -> Any:
-    """Run one page read of :mod:`ftgraph.describe` on a worker, with the query deadline and the
+    """Run one page read of :mod:`ftgraph.web.describe` on a worker, with the query deadline and the
     client's admission slot, so a page costs what a query costs and can be stopped like one.
 
     Returns the procedure's value, or the error :class:`Response` to send instead.

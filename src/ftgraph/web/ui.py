@@ -26,18 +26,18 @@ from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from ftgraph.config import Settings
-from ftgraph.engine import Job, QueryError, QueryTimeout
-from ftgraph.html import NAV
-from ftgraph.named_queries import NamedQuery, load_named_queries
-from ftgraph.namespaces import BASE, DATASET, META_GRAPH, PREFIXES
-from ftgraph.protocol import ALL_FORMATS, RESULT_FORMATS
+from ftgraph.sparql.embedded import Job, QueryError, QueryTimeout
+from ftgraph.sparql.named_queries import NamedQuery, load_named_queries
+from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
+from ftgraph.vocab import BASE, DATASET, META_GRAPH, PREFIXES
+from ftgraph.web.shell import NAV
 
 if TYPE_CHECKING:
-    from ftgraph.runtime import Runtime
+    from ftgraph.web.runtime import Runtime
 
-log = logging.getLogger("ftgraph.ui")
+log = logging.getLogger("ftgraph.web.ui")
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 """Build output of ``frontend/`` (git-ignored); missing until ``npm run build`` has run."""
 
 ASSETS = ("site.css", "query.css", "query.js", "timeline.js", "graph.js")

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 
-from ftgraph.namespaces import (
+from ftgraph.vocab import (
     BASE,
     DATASET,
     ID,

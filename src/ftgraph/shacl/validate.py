@@ -1,7 +1,7 @@
 """SHACL validation of the whole dataset as one graph, reported as ``file:line`` lines.
 
 Two engines give the same results: ``sparql`` (default) compiles the shapes to SPARQL run by pyoxigraph
-(:mod:`ftgraph.shacl_sparql`, fast at scale); ``pyshacl`` is the reference. Both see one merged graph
+(:mod:`ftgraph.shacl.sparql`, fast at scale); ``pyshacl`` is the reference. Both see one merged graph
 (never a Dataset): validating each article alone would miss references that cross articles.
 """
 
@@ -22,9 +22,9 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from ftgraph.derive import derive
-from ftgraph.namespaces import PREFIXES
-from ftgraph.sources import Inputs, SourceFile, display_path, load_inputs
+from ftgraph.graph.derive import derive
+from ftgraph.graph.sources import Inputs, SourceFile, display_path, load_inputs
+from ftgraph.vocab import PREFIXES
 
 _SEVERITY: dict[Node, str] = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -315,7 +315,7 @@ def run_pyshacl(
 Engine = Literal["sparql", "pyshacl"]
 ENGINES: tuple[Engine, ...] = ("sparql", "pyshacl")
 DEFAULT_ENGINE: Engine = "sparql"
-"""SHACL compiled to SPARQL on pyoxigraph (:mod:`ftgraph.shacl_sparql`); pyshacl stays the reference."""
+"""SHACL compiled to SPARQL on pyoxigraph (:mod:`ftgraph.shacl.sparql`); pyshacl stays the reference."""
 
 
 def validate_store(
@@ -325,7 +325,7 @@ def validate_store(
 
     A built store's default graph already holds ontology + data + derived triples, deduplicated.
     """
-    from ftgraph.shacl_sparql import evaluate
+    from ftgraph.shacl.sparql import evaluate
 
     return render(evaluate(store, shapes), shapes, shapes, files)
 

@@ -13,7 +13,7 @@ N-Triples, RDF/XML) get the merged triples plus a provenance block: ``<doc> prov
 naming each article that states it. Labels of every IRI the resource links to come along, so a
 client can show names without further requests.
 
-Nothing is evaluated in the HTTP process: a page's reads (:mod:`ftgraph.describe`) run in the
+Nothing is evaluated in the HTTP process: a page's reads (:mod:`ftgraph.web.describe`) run in the
 query workers, with the query deadline, the client's admission slot and the worker memory cap, so
 a much-referenced IRI or a damaged store costs a 503, never the server (issue 9, finding 7).
 """
@@ -30,19 +30,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from ftgraph import html as h
-from ftgraph.conditional import not_modified
 from ftgraph.config import Settings
-from ftgraph.describe import (
-    DCT_DATE,
-    DCT_TITLE,
-    INBOUND_CAP,
-    ONTOLOGY_GRAPH_NODE,
-    RDFS_LABEL,
-    SKOS_PREF_LABEL,
-    Description,
-)
-from ftgraph.namespaces import (
+from ftgraph.sparql.protocol import Format, choose_format, format_from_token
+from ftgraph.vocab import (
     BASE,
     CONCEPT,
     FTG,
@@ -55,7 +45,17 @@ from ftgraph.namespaces import (
     RDF_TYPE,
     SOURCE,
 )
-from ftgraph.protocol import Format, choose_format, format_from_token
+from ftgraph.web import shell as h
+from ftgraph.web.conditional import not_modified
+from ftgraph.web.describe import (
+    DCT_DATE,
+    DCT_TITLE,
+    INBOUND_CAP,
+    ONTOLOGY_GRAPH_NODE,
+    RDFS_LABEL,
+    SKOS_PREF_LABEL,
+    Description,
+)
 
 SKOS_ALT_LABEL = ox.NamedNode(PREFIXES["skos"] + "altLabel")
 DCT_SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
@@ -607,7 +607,7 @@ def see_other(request: Request, target_path: str) -> Response:
 
 
 Read = Callable[[Request, str, str], Awaitable[Any]]
-"""Runs one page read of :mod:`ftgraph.describe` (procedure, argument) on a query worker; answers
+"""Runs one page read of :mod:`ftgraph.web.describe` (procedure, argument) on a query worker; answers
 its value, or the :class:`Response` to send instead (429, 503 at the deadline, 499)."""
 
 
@@ -662,7 +662,7 @@ async def ontology_document(
 
     ``pages`` keeps the rendered HTML by version and root, so its queries run once per version.
     """
-    from ftgraph import ontology_doc
+    from ftgraph.web import ontology_doc
 
     try:
         fmt = negotiate(request.headers.get("accept"), request.query_params.get("format"))

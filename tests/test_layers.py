@@ -1,0 +1,31 @@
+"""The one-way layers of docs/DESIGN.md hold: ``cli → web → sparql | store → shacl → graph → vocab | config``.
+
+import-linter's layers contract (in pyproject.toml) counts every import, lazy ones inside functions
+and ``TYPE_CHECKING`` ones included; a back edge or an import between siblings fails here and in
+``make lint``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_layers_contract_is_kept() -> None:
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint_imports is not None, "import-linter is a test dependency"
+    done = subprocess.run(
+        [lint_imports, "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 kept, 0 broken" in done.stdout
+
+
+def test_every_module_sits_in_a_layer() -> None:
+    """A new top-level module would escape the contract: only the layer entry points live at the top."""
+    top = {p.stem for p in (REPO / "src" / "ftgraph").glob("*.py")} - {"__init__"}
+    assert top == {"cli", "config", "vocab"}
