@@ -60,6 +60,36 @@ PREFIXES: dict[str, str] = {
 }
 """Prefixes used everywhere (data files, queries, serializations)."""
 
+KIND_PREFIXES: dict[str, str] = {
+    "application": "application",
+    "award": "award",
+    "event": "event",
+    "label": "label",
+    "membership": "membership",
+    "obs": "observation",
+    "organisation": "organisation",
+    "person": "person",
+    "place": "place",
+    "post": "post",
+    "programme": "programme",
+    "project": "project",
+}
+"""Prefix -> entity kind (``…/id/<kind>/``) of the prefix block every data file starts with."""
+
+SCHEME_PREFIXES = ("indicator", "kind", "role", "sector", "unit")
+"""Concept schemes (``…/id/concept/<scheme>/``), each its own prefix in that block."""
+
+ENTITY_PREFIXES: dict[str, str] = (
+    {prefix: ID + kind + "/" for prefix, kind in KIND_PREFIXES.items()}
+    | {prefix: CONCEPT + prefix + "/" for prefix in SCHEME_PREFIXES}
+    | {"scheme": CONCEPT, "ftgsh": BASE + "shapes/"}
+)
+"""The prefixes of our own entities, concepts and shapes (``docs/prefixes.ttl`` holds all of these
+and the standard ones of :data:`PREFIXES`; a test keeps the two equal)."""
+
+ALL_PREFIXES: dict[str, str] = PREFIXES | ENTITY_PREFIXES
+"""The one prefix registry: what the editor completes and the data files declare."""
+
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 """``rdf:type`` as a pyoxigraph term, shared by the modules that build or read quads."""
 

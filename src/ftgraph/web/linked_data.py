@@ -34,10 +34,9 @@ from ftgraph.config import Settings
 from ftgraph.sparql.protocol import Format, choose_format, format_from_token
 from ftgraph.vocab import (
     BASE,
-    CONCEPT,
+    ENTITY_PREFIXES,
     FTG,
     GRAPH,
-    ID,
     IS_REFERENCED_BY,
     ONTOLOGY,
     ONTOLOGY_GRAPH,
@@ -149,22 +148,6 @@ def doc_path(iri: str, root: str = "") -> str:
 # RDF serialization
 # --------------------------------------------------------------------------------------------
 
-_KIND_PREFIXES = {
-    "application": "application",
-    "award": "award",
-    "event": "event",
-    "label": "label",
-    "membership": "membership",
-    "obs": "observation",
-    "organisation": "organisation",
-    "person": "person",
-    "place": "place",
-    "post": "post",
-    "programme": "programme",
-    "project": "project",
-}
-_SCHEME_PREFIXES = ("indicator", "kind", "role", "sector", "unit")
-
 SERIALIZATION_PREFIXES = (
     {
         k: PREFIXES[k]
@@ -182,9 +165,8 @@ SERIALIZATION_PREFIXES = (
             "schema",
         )
     }
-    | {prefix: ID + kind + "/" for prefix, kind in _KIND_PREFIXES.items()}
-    | {prefix: CONCEPT + prefix + "/" for prefix in _SCHEME_PREFIXES}
-    | {"scheme": CONCEPT, "src": SOURCE, "graph": GRAPH}
+    | {k: v for k, v in ENTITY_PREFIXES.items() if k != "ftgsh"}
+    | {"src": SOURCE, "graph": GRAPH}
 )
 """The prefixes of ``ontology/*.ttl``: readable Turtle and TriG without escaped slashes."""
 

@@ -29,7 +29,7 @@ from ftgraph.config import Settings
 from ftgraph.sparql.embedded import Job, QueryError, QueryTimeout
 from ftgraph.sparql.named_queries import NamedQuery, load_named_queries
 from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
-from ftgraph.vocab import BASE, DATASET, META_GRAPH, PREFIXES
+from ftgraph.vocab import ALL_PREFIXES, BASE, DATASET, META_GRAPH, PREFIXES
 from ftgraph.web.shell import NAV
 
 if TYPE_CHECKING:
@@ -186,18 +186,6 @@ def example_query(query: NamedQuery) -> dict[str, str]:
         "description": query.description,
         "query": text,
     }
-
-
-def editor_prefixes(root: Path) -> dict[str, str]:
-    """Prefixes offered by completion: the standard ones, then the entity kinds of ``docs/prefixes.ttl``."""
-    prefixes = dict(PREFIXES)
-    path = root / "docs" / "prefixes.ttl"
-    if path.is_file():
-        for name, ns in re.findall(
-            r"^@prefix\s+([\w-]*):\s*<([^>]+)>", path.read_text("utf-8"), re.M
-        ):
-            prefixes.setdefault(name, ns)
-    return prefixes
 
 
 async def _select(rt: Runtime, query: str) -> list[dict[str, dict[str, str]]]:
@@ -662,7 +650,7 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
         state.examples = [example_query(q) for q in load_named_queries(settings.root).values()]
     except (OSError, ValueError) as e:
         log.warning("no named queries for the editor's examples: %s", e)
-    state.prefixes = editor_prefixes(settings.root)
+    state.prefixes = dict(ALL_PREFIXES)
     if not state.versions:
         log.warning(
             "UI assets not built (%s): run `npm ci && npm run build` in frontend/", STATIC_DIR
