@@ -29,3 +29,35 @@ def test_every_module_sits_in_a_layer() -> None:
     """A new top-level module would escape the contract: only the layer entry points live at the top."""
     top = {p.stem for p in (REPO / "src" / "ftgraph").glob("*.py")} - {"__init__"}
     assert top == {"cli", "config", "vocab"}
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """No import cycle of any length between modules of ftgraph, lazy imports included (Tarjan's SCCs)."""
+    import grimp
+
+    graph = grimp.build_graph("ftgraph", cache_dir=None)
+    imports = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in imports[module]:
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            component = stack[stack.index(module) :]
+            del stack[stack.index(module) :]
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in order:
+            visit(module)
+    assert cycles == []

@@ -6,14 +6,14 @@ import re
 from pathlib import Path
 
 from ftgraph.graph.sources import load_inputs
-from ftgraph.shacl.validate import (
+from ftgraph.shacl.report import (
     ValidationReport,
     Violation,
     format_report,
     format_violation,
     locate,
-    validate_root,
 )
+from ftgraph.shacl.validate import validate_root
 
 ACME = "https://w3id.org/ftgraph/id/organisation/acme"
 BETA = "https://w3id.org/ftgraph/id/organisation/beta-labs"

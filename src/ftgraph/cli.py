@@ -47,7 +47,8 @@ def _err(message: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Print one line per SHACL result and a summary; exit 1 on any violation."""
-    from ftgraph.shacl.validate import format_report, validate_root
+    from ftgraph.shacl.report import format_report
+    from ftgraph.shacl.validate import validate_root
 
     settings = settings_from_args(args)
     report = validate_root(
@@ -238,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if err.report is None:
             _err(f"build refused: {err}")
             return EXIT_USAGE
-        from ftgraph.shacl.validate import format_report
+        from ftgraph.shacl.report import format_report
 
         print(format_report(err.report))
         _err(f"build refused: {err}; the previous store (if any) is left unchanged")

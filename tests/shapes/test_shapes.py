@@ -38,7 +38,8 @@ import rdflib
 from rdflib.namespace import RDF, SH
 from rdflib.term import BNode, Node, URIRef
 
-from ftgraph.shacl.validate import format_violation, run_pyshacl, validate_root
+from ftgraph.shacl.report import format_violation
+from ftgraph.shacl.validate import run_pyshacl, validate_root
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -27,6 +27,7 @@ from test_shapes import (
 )
 
 from ftgraph.graph.sources import load_inputs
+from ftgraph.shacl.report import Violation, raw_results, render
 from ftgraph.shacl.sparql import (
     SUPPORTED_PARAMETERS,
     Shapes,
@@ -34,17 +35,8 @@ from ftgraph.shacl.sparql import (
     check_supported,
     evaluate,
 )
-from ftgraph.shacl.validate import (
-    Violation,
-    raw_results,
-    render,
-    run_pyshacl,
-    validate,
-    validate_store,
-)
-from ftgraph.shacl.validate import (
-    shapes_graph as project_shapes_graph,
-)
+from ftgraph.shacl.validate import run_pyshacl, validate, validate_store
+from ftgraph.shacl.validate import shapes_graph as project_shapes_graph
 from ftgraph.store import build, open_read_only
 
 Key = tuple[str, str | None, str, str, str, str]

@@ -2,7 +2,7 @@
 
 pyshacl walks an rdflib graph node by node; on a million triples that takes minutes and gigabytes. Here
 every constraint of every shape becomes one SPARQL query over all focus nodes at once, run by Oxigraph,
-and the rows come back as :class:`ftgraph.shacl.validate.RawResult` s, rendered by the same code as pyshacl's.
+and the rows come back as :class:`ftgraph.shacl.report.RawResult` s, rendered by the same code as pyshacl's.
 
 Scope: the SHACL Core components and SPARQL-based constraints that ``shapes/`` uses (plus a few trivial
 siblings); anything else raises :class:`UnsupportedShapeError` before a single query runs, never a
@@ -36,7 +36,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from ftgraph.shacl.validate import RawResult, to_rdflib
+from ftgraph.shacl.report import RawResult, to_rdflib
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 

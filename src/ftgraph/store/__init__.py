@@ -25,7 +25,7 @@ from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 if TYPE_CHECKING:
     # Readers (endpoint workers, `ftgraph query`) never pay for rdflib; only builders do.
     from ftgraph.graph.sources import Inputs
-    from ftgraph.shacl.validate import ValidationReport
+    from ftgraph.shacl.report import ValidationReport
 
 
 @dataclass(frozen=True)
