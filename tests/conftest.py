@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ftgraph.store import BuildInfo, build
+from ftgraph.store.build import build
+from ftgraph.store.reader import BuildInfo
 
 if TYPE_CHECKING:
     from endpoint.live import LiveServer
@@ -51,7 +52,7 @@ def real_server(
 @pytest.fixture(scope="session")
 def built_store_info(built_store: Path) -> BuildInfo:
     """The build record of :func:`built_store`."""
-    from ftgraph.store import read_build_info
+    from ftgraph.store.reader import read_build_info
 
     info = read_build_info(built_store)
     assert info is not None

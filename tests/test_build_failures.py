@@ -18,7 +18,8 @@ import pyoxigraph as ox
 import pytest
 
 from ftgraph.cli import EXIT_STORAGE
-from ftgraph.store import acquire_lease, build, read_build_info, resolve_version, versions_dir
+from ftgraph.store.build import build, versions_dir
+from ftgraph.store.reader import acquire_lease, read_build_info, resolve_version
 
 
 def edit(root: Path, n: int) -> None:
@@ -54,7 +55,7 @@ def test_a_lease_held_by_another_process_protects_too(mini_root: Path, tmp_path:
             textwrap.dedent(
                 f"""
                 import sys
-                from ftgraph.store import acquire_lease
+                from ftgraph.store.reader import acquire_lease
                 lease = acquire_lease({str(store)!r})
                 print("leased", flush=True)
                 sys.stdin.read()

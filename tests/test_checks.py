@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ftgraph.store import open_read_only
+from ftgraph.store.reader import open_read_only
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS_DIR = REPO / "queries" / "checks"

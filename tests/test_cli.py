@@ -15,7 +15,7 @@ import pytest
 import rdflib
 
 from ftgraph.sparql.local import QueryError, run_query
-from ftgraph.store import open_read_only
+from ftgraph.store.reader import open_read_only
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -12,17 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from ftgraph.config import BUILD_INFO_FILE
 from ftgraph.graph.sources import InputError
-from ftgraph.store import (
-    BUILD_INFO_FILE,
-    PAUSE_ENV,
-    BuildError,
-    build,
-    ensure_built,
-    open_read_only,
-    read_build_info,
-    versions_dir,
-)
+from ftgraph.store.build import BuildError, build, ensure_built, versions_dir
+from ftgraph.store.reader import open_read_only, read_build_info
 from ftgraph.vocab import DATASET, FTG, META_GRAPH, ONTOLOGY_GRAPH, SOURCE
 
 ACME = "https://w3id.org/ftgraph/id/organisation/acme"
@@ -144,18 +137,16 @@ def test_killed_build_leaves_the_previous_store_usable(mini_root: Path, tmp_path
     store = tmp_path / "store"
     before = build(mini_root, store).info
     touch_data(mini_root)
+    # A real build in its own process, told to wait once its version is complete (build's public
+    # before_swap), then killed there.
+    script = (
+        "import sys, time; from pathlib import Path; from ftgraph.store.build import build\n"
+        "def wait(path):\n"
+        "    print('paused before swap', file=sys.stderr, flush=True); time.sleep(60)\n"
+        "build(Path(sys.argv[1]), Path(sys.argv[2]), before_swap=wait)\n"
+    )
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ftgraph.cli",
-            "build",
-            "--root",
-            str(mini_root),
-            "--store",
-            str(store),
-        ],
-        env={**os.environ, PAUSE_ENV: "60"},
+        [sys.executable, "-c", script, str(mini_root), str(store)],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -264,9 +255,10 @@ def test_store_holds_exactly_the_stated_derived_and_union_quads(
     Named graphs: stated plus ``derive.derive`` (alignment, mentions) plus the meta graph; default graph:
     the distinct triples of all of them but the meta graph.
     """
+    from endpoint.live import union_default_graph
+
     from ftgraph.graph.derive import derive
     from ftgraph.graph.sources import load_inputs
-    from ftgraph.store import union_default_graph
 
     inputs = load_inputs(project_root)
     named = {
@@ -282,3 +274,21 @@ def test_store_holds_exactly_the_stated_derived_and_union_quads(
     meta = ox.NamedNode(META_GRAPH)
     stored = {q for q in open_read_only(built_store) if q.graph_name != meta}
     assert stored == set(old)
+
+
+def test_a_failing_before_swap_leaves_the_previous_version_serving(
+    mini_root: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    before = build(mini_root, store)
+    assert set(before.phases) == {"bulk_load", "void", "optimize", "record"}
+    touch_data(mini_root)
+
+    def refuse(path: Path) -> None:
+        assert (path / BUILD_INFO_FILE).exists()  # complete, not yet served
+        raise RuntimeError("not this one")
+
+    with pytest.raises(RuntimeError, match="not this one"):
+        build(mini_root, store, before_swap=refuse)
+    assert store.resolve() == before.info.path
+    assert [p for p in versions_dir(store).iterdir() if p != before.info.path] == []

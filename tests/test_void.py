@@ -7,7 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ftgraph.graph.void import describe, namespace_of, slug
-from ftgraph.store import build, open_read_only, read_build_info
+from ftgraph.store.build import build
+from ftgraph.store.reader import open_read_only, read_build_info
 from ftgraph.vocab import DATASET, ID, META_GRAPH, SOURCE, SPARQL_ENDPOINT
 
 VOID = "http://rdfs.org/ns/void#"

@@ -20,7 +20,7 @@ from ftgraph import __version__
 from ftgraph.config import Settings
 from ftgraph.graph.sources import InputError
 from ftgraph.sparql.local import FORMATS
-from ftgraph.store import BuildError, StorageError
+from ftgraph.store.build import BuildError, StorageError
 
 EXIT_OK = 0
 EXIT_NONCONFORMING = 1
@@ -60,7 +60,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the store atomically; unchanged inputs are a no-op unless ``--force``."""
-    from ftgraph.store import build
+    from ftgraph.store.build import build
 
     settings = settings_from_args(args)
     result = build(settings.root, settings.store, force=args.force)
@@ -78,7 +78,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     """Run a query over the union default graph; results go to stdout unchanged."""
     from ftgraph.sparql.local import QueryError, read_query, run_query
-    from ftgraph.store import ensure_built, open_read_only
+    from ftgraph.store.build import ensure_built
+    from ftgraph.store.reader import open_read_only
 
     settings = settings_from_args(args)
     text = read_query(args.query, settings.root)
@@ -98,13 +99,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Make sure a store exists, then hand over to the HTTP server."""
-    from ftgraph.store import ensure_built
+    """Hand over to the HTTP server (which builds the store first on a fresh machine)."""
     from ftgraph.web.server import serve
 
-    settings = settings_from_args(args)
-    ensure_built(settings.root, settings.store)
-    serve(settings)
+    serve(settings_from_args(args))
     return EXIT_OK
 
 

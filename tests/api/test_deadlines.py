@@ -35,6 +35,16 @@ EVERYTHING = f"""\
 # title: Everything
 # description: Every triple of the default graph: an answer far larger than one frame.
 {EVERYTHING_TEXT}"""
+BROKEN = """\
+# title: Broken
+# description: A query file that does not parse (a maintainer's mistake, not a client's).
+SELECT * WHERE { ?s ?p }
+"""
+FEDERATED = """\
+# title: Federated
+# description: Calls a SERVICE this server does not allow.
+SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }
+"""
 ORG = "https://w3id.org/ftgraph/id/organisation/"
 
 
@@ -46,7 +56,8 @@ def live(
     for name in ("ontology", "data", "shapes", "docs"):
         (root / name).symlink_to(project_root / name)
     shutil.copytree(project_root / "queries", root / "queries")
-    for name, text in (("slow", SLOW), ("endless", ENDLESS), ("everything", EVERYTHING)):
+    own = (("slow", SLOW), ("endless", ENDLESS), ("everything", EVERYTHING))
+    for name, text in (*own, ("broken", BROKEN), ("federated", FEDERATED)):
         (root / "queries" / f"{name}.rq").write_text(text, encoding="utf-8")
     server = start_server(
         built_store, root, root=str(root), query_timeout=str(SERVER_TIMEOUT), result_cache_mb="0"
@@ -208,3 +219,14 @@ def test_result_cache_keeps_bound_values_apart(api: httpx.Client) -> None:
         assert {row["organisation"]["value"] for row in r.json()["results"]["bindings"]} == {
             ORG + slug
         }
+
+
+@pytest.mark.parametrize(("name", "why"), [("broken", "error at 4:1"), ("federated", "SERVICE")])
+def test_a_named_query_that_cannot_run_is_the_servers_fault(
+    live: LiveServer, name: str, why: str
+) -> None:
+    """A refused or unparsable query file is a 500 naming the query, never a 400 to the client."""
+    r = httpx.get(f"{live.base}/api/queries/{name}", timeout=30)
+    assert r.status_code == 500
+    assert r.text.startswith(f"Query {name!r} failed: ")
+    assert why in r.text  # the parser's position, or the refused SERVICE

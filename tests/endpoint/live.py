@@ -19,8 +19,13 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from ftgraph.store import union_default_graph
 from ftgraph.vocab import META_GRAPH
+
+
+def union_default_graph(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The triples of ``quads`` once each, in the default graph: what a build materialises (a set)."""
+    seen = {(q.subject, q.predicate, q.object) for q in quads}
+    return [ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in seen]
 
 
 def free_port() -> int:

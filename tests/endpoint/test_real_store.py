@@ -6,7 +6,7 @@ import httpx
 import rdflib
 
 from endpoint.live import LiveServer
-from ftgraph.store import BuildInfo
+from ftgraph.store.reader import BuildInfo
 from ftgraph.vocab import DATASET, META_GRAPH
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from endpoint.live import LiveServer, start_server
-from ftgraph.store import build, versions_dir
+from ftgraph.store.build import build, versions_dir
 
 QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

@@ -15,7 +15,7 @@ import rdflib
 from endpoint.live import LiveServer
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
 
-from ftgraph.store import open_read_only
+from ftgraph.store.reader import open_read_only
 from ftgraph.vocab import BASE, ID, META_GRAPH, ONTOLOGY_GRAPH, SOURCE
 
 VP = ID + "organisation/voyage-prive"

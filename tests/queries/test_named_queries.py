@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from ftgraph.sparql.named_queries import NamedQuery, Parameter, ParameterError, load_named_queries
-from ftgraph.store import open_read_only
+from ftgraph.store.reader import open_read_only
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -37,7 +37,8 @@ from ftgraph.shacl.sparql import (
 )
 from ftgraph.shacl.validate import run_pyshacl, validate, validate_store
 from ftgraph.shacl.validate import shapes_graph as project_shapes_graph
-from ftgraph.store import build, open_read_only
+from ftgraph.store.build import build
+from ftgraph.store.reader import open_read_only
 
 Key = tuple[str, str | None, str, str, str, str]
 

@@ -35,10 +35,10 @@ from ftgraph.sparql.protocol import (
 )
 from ftgraph.web.admission import TooManyQueries
 from ftgraph.web.caches import HotAnswer, cacheable, identity_headers
-from ftgraph.web.conditional import not_modified as conditional_get
 from ftgraph.web.describe import answer as page_answer
 from ftgraph.web.http_limits import DRAIN
 from ftgraph.web.metrics import Metrics, log_query, query_hash
+from ftgraph.web.responses import not_modified
 from ftgraph.web.runtime import Runtime
 
 _T = TypeVar("_T")
@@ -72,14 +72,14 @@ def etag_for(rt: Runtime, req: QueryRequest, substitutions: tuple[Substitution, 
     return 'W/"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
 
 
-def not_modified(
+def answer_not_modified(
     rt: Runtime,
     req: QueryRequest,
     if_none_match: str | None,
     substitutions: tuple[Substitution, ...] = (),
 ) -> Response | None:
     """``304 Not Modified`` when ``If-None-Match`` names the answer's ETag, else None."""
-    return conditional_get(if_none_match, _validators(rt, etag_for(rt, req, substitutions)))
+    return not_modified(if_none_match, _validators(rt, etag_for(rt, req, substitutions)))
 
 
 def _validators(rt: Runtime, etag: str) -> dict[str, str]:
@@ -291,14 +291,24 @@ async def answer_query(
     hot_key: tuple[bytes, ...] | None = None,
     client: str = "",
     receive: Receive | None = None,
+    own_query: str | None = None,
 ) -> Response:
     """Evaluate a query on a worker and build the response (whole, or streamed if large).
 
     ``substitutions`` bind variables to RDF terms in the worker (named queries); ``extra_headers``
     adds headers that depend on the format the worker chose (a download's file name). ``client``
     (the peer address) takes one of its per-client slots; with ``receive``, a client leaving before
-    the first byte cancels the query.
+    the first byte cancels the query. ``own_query`` names a query of the server's own (a named
+    query): one that is refused or does not parse is the server's fault, a 500, never a 400.
     """
+
+    def refused(message: str) -> Response:
+        if own_query is None:
+            done(400, message, 0)
+            return _error(400, message)
+        done(500, message, 0)
+        return _error(500, f"Query {own_query!r} failed: {message}")
+
     m = rt.metrics
     qhash = query_hash(req.query)
 
@@ -315,8 +325,7 @@ async def answer_query(
         facts = analyze_query(req.query, req.base_iri)
         check_services(facts, rt.allow)
     except QueryRefused as e:
-        done(400, str(e), 0)
-        return _error(400, str(e))
+        return refused(str(e))
     etag = etag_for(rt, req, substitutions)
 
     def headers_for(fmt: Format) -> dict[str, str]:
@@ -363,6 +372,8 @@ async def answer_query(
         return Response(status_code=499)
     except (TooManyQueries, NoWorker, ShuttingDown, QueryTimeout, QueryError) as e:
         leave()
+        if isinstance(e, QueryError) and e.status == 400:
+            return refused(e.message)
         status, note, response = refusal(e, req.timeout)
         done(status, note, 0)
         return response

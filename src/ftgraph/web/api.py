@@ -46,7 +46,8 @@ from ftgraph.sparql.protocol import (
     parse_timeout,
 )
 from ftgraph.vocab import BASE, PREFIXES
-from ftgraph.web.answering import answer_query, not_modified
+from ftgraph.web.answering import answer_not_modified, answer_query
+from ftgraph.web.responses import mount_root
 from ftgraph.web.runtime import get_runtime
 
 TAG = "named queries"
@@ -335,10 +336,6 @@ def sparql_examples(
 # --------------------------------------------------------------------------------------------
 
 
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 async def run_named_query(request: Request, query: NamedQuery, settings: Settings) -> Response:
     """``GET /api/queries/<name>``: bind, negotiate, evaluate on a query worker as ``/sparql`` does.
 
@@ -365,7 +362,7 @@ async def run_named_query(request: Request, query: NamedQuery, settings: Setting
     req = QueryRequest(query.text, timeout=timeout, formats=Negotiated(results, graph))
     bound = encode_substitutions(subs)
     rt = await get_runtime(request)
-    cached = not_modified(rt, req, request.headers.get("if-none-match"), bound)
+    cached = answer_not_modified(rt, req, request.headers.get("if-none-match"), bound)
     if cached is not None:
         return cached
 
@@ -374,7 +371,7 @@ async def run_named_query(request: Request, query: NamedQuery, settings: Setting
             return {"Content-Disposition": f'attachment; filename="{query.name}.{fmt.name}"'}
         return {}
 
-    response = await answer_query(
+    return await answer_query(
         rt,
         req,
         request.method,
@@ -383,12 +380,8 @@ async def run_named_query(request: Request, query: NamedQuery, settings: Setting
         extra_headers=download,
         client=request.client.host if request.client else "",
         receive=request.receive,
+        own_query=query.name,
     )
-    if response.status_code == 400:
-        # A refused or unparsable query file is the server's fault, not the client's.
-        why = bytes(response.body).decode("utf-8", "replace").strip()
-        return PlainTextResponse(f"Query {query.name!r} failed: {why}\n", status_code=500)
-    return response
 
 
 def _responses() -> dict[int | str, dict[str, Any]]:
@@ -433,7 +426,7 @@ def create_router(settings: Settings) -> APIRouter:
 
     def list_queries(request: Request) -> JSONResponse:
         """Every named query: title, description, typed parameters with examples, links."""
-        root = _root(request)
+        root = mount_root(request)
         return JSONResponse({"queries": [describe_query(q, root) for q in queries.values()]})
 
     router.add_api_route(

@@ -36,7 +36,13 @@ from ftgraph.sparql.protocol import (
 )
 from ftgraph.vocab import META_GRAPH
 from ftgraph.web import api, linked_data
-from ftgraph.web.answering import _error, answer_query, not_modified, read_page, record_answer
+from ftgraph.web.answering import (
+    _error,
+    answer_not_modified,
+    answer_query,
+    read_page,
+    record_answer,
+)
 from ftgraph.web.caches import GZIP_MINIMUM, HOT_HEADER_BYTES, HOT_REQUEST_BYTES, identity_headers
 from ftgraph.web.metrics import Metrics, MetricsMiddleware
 from ftgraph.web.runtime import Reloader, Runtime, RuntimeDep, health, start_runtime, stop_runtime
@@ -141,7 +147,7 @@ async def handle_sparql(
     if req is None:
         return describe_service(rt, request)
     if method != "POST":
-        cached = not_modified(rt, req, request.headers.get("if-none-match"))
+        cached = answer_not_modified(rt, req, request.headers.get("if-none-match"))
         if cached is not None:
             return cached
     client = request.client.host if request.client else ""
@@ -343,7 +349,7 @@ def create_app(settings: Settings) -> FtgraphApp:
         req = QueryRequest(
             VOID_QUERY, timeout=settings.query_timeout, formats=Negotiated(None, fmt)
         )
-        cached = not_modified(rt, req, request.headers.get("if-none-match"))
+        cached = answer_not_modified(rt, req, request.headers.get("if-none-match"))
         if cached is not None:
             return cached
         client = request.client.host if request.client else ""

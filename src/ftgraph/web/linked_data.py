@@ -45,7 +45,6 @@ from ftgraph.vocab import (
     SOURCE,
 )
 from ftgraph.web import shell as h
-from ftgraph.web.conditional import not_modified
 from ftgraph.web.describe import (
     DCT_DATE,
     DCT_TITLE,
@@ -55,6 +54,7 @@ from ftgraph.web.describe import (
     SKOS_PREF_LABEL,
     Description,
 )
+from ftgraph.web.responses import mount_root, not_modified
 
 SKOS_ALT_LABEL = ox.NamedNode(PREFIXES["skos"] + "altLabel")
 DCT_SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
@@ -141,7 +141,9 @@ def doc_iri(iri: str) -> str:
 
 def doc_path(iri: str, root: str = "") -> str:
     """Server-relative path of the document about one of our IRIs."""
-    return root + "/doc/" + quote(iri[len(BASE) :], safe="/:@!$&'()*+,;=-._~%")
+    href = h.href_for(doc_iri(iri), root)
+    assert href is not None  # under BASE, always a path
+    return href
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,10 +543,6 @@ def wants_html(request: Request) -> bool:
         return False
 
 
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 def cache_headers(version: str, settings: Settings, key: str) -> dict[str, str]:
     """ETag and caching headers: an answer only changes with the store version (a rebuild)."""
     etag = 'W/"' + hashlib.sha256(f"{version}\0{key}".encode()).hexdigest()[:32] + '"'
@@ -570,7 +568,9 @@ def not_found(request: Request, iri: str) -> Response:
     """404: an HTML page for browsers, plain text for everyone else; never a 500."""
     headers = {"Vary": "Accept"}
     if wants_html(request):
-        return HTMLResponse(h.not_found_page(iri, _root(request)), status_code=404, headers=headers)
+        return HTMLResponse(
+            h.not_found_page(iri, mount_root(request)), status_code=404, headers=headers
+        )
     return PlainTextResponse(
         f"Not found: the graph says nothing about <{iri}>\n", status_code=404, headers=headers
     )
@@ -579,7 +579,7 @@ def not_found(request: Request, iri: str) -> Response:
 def see_other(request: Request, target_path: str) -> Response:
     """``303 See Other`` from a thing to its document, keeping the query string."""
     query = request.url.query
-    location = _root(request) + target_path + (f"?{query}" if query else "")
+    location = mount_root(request) + target_path + (f"?{query}" if query else "")
     return Response(
         f"See {location}\n",
         status_code=303,
@@ -617,7 +617,7 @@ async def document(
     node = iri_for_path(kind, rest)
     if node is None:
         return not_found(request, BASE + kind + "/" + rest)
-    root = _root(request)
+    root = mount_root(request)
     headers = cache_headers(version, settings, f"{node.value}\0{fmt.name}\0{root}")
     cached = not_modified(request.headers.get("if-none-match"), headers)
     if cached is not None:
@@ -650,7 +650,7 @@ async def ontology_document(
         fmt = negotiate(request.headers.get("accept"), request.query_params.get("format"))
     except NotAcceptable as e:
         return not_acceptable(str(e))
-    root = _root(request)
+    root = mount_root(request)
     headers = cache_headers(version, settings, f"{ONTOLOGY}\0{fmt.name}\0{root}")
     cached = not_modified(request.headers.get("if-none-match"), headers)
     if cached is not None:

@@ -29,7 +29,7 @@ from ftgraph.sparql.protocol import (
     ALL_FORMATS,
     RESULT_FORMATS,
 )
-from ftgraph.store import Lease, acquire_lease, resolve_version
+from ftgraph.store.reader import Lease, acquire_lease, resolve_version
 from ftgraph.web.admission import Admission
 from ftgraph.web.caches import HotAnswers, ResultCache, _result_cache
 from ftgraph.web.metrics import Metrics
@@ -57,7 +57,7 @@ class Runtime:
 
 def _store_identity(store: Path) -> tuple[Path, str, str | None]:
     """Resolved version directory, dataset version and build time of the store to serve."""
-    from ftgraph.store import read_build_info
+    from ftgraph.store.reader import read_build_info
 
     info = read_build_info(store)
     if info is not None:

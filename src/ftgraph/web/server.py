@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from ftgraph.config import Settings, settings_environment
+from ftgraph.store.build import ensure_built
 from ftgraph.web.app import create_app
 from ftgraph.web.http_limits import PROTOCOL, SHUTDOWN_GRACE, configure
 
@@ -31,17 +32,6 @@ def _configure_logging(level: str) -> None:
     root.setLevel(level.upper())
 
 
-def ensure_store(settings: Settings) -> None:
-    """Build the store on first start (no complete build behind ``settings.store`` yet)."""
-    from ftgraph import store
-
-    if store.read_build_info(Path(settings.store)) is None and not Path(settings.store).is_dir():
-        logging.getLogger("ftgraph.web.server").info(
-            "no store at %s: building it from %s", settings.store, settings.root
-        )
-        store.ensure_built(Path(settings.root), Path(settings.store))
-
-
 def serve(settings: Settings) -> None:
     """Serve ``settings.store`` on ``settings.host:settings.port`` until interrupted.
 
@@ -49,7 +39,7 @@ def serve(settings: Settings) -> None:
     socket; each builds the app from the same ``FTGRAPH_*`` settings (:func:`app_from_environment`).
     """
     _configure_logging(settings.log_level)
-    ensure_store(settings)
+    ensure_built(Path(settings.root), Path(settings.store))  # a fresh machine: build first
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,

@@ -29,8 +29,9 @@ from ftgraph.config import Settings
 from ftgraph.sparql.embedded import Job, QueryError, QueryTimeout
 from ftgraph.sparql.named_queries import NamedQuery, load_named_queries
 from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
-from ftgraph.vocab import ALL_PREFIXES, BASE, DATASET, META_GRAPH, PREFIXES
-from ftgraph.web.shell import NAV
+from ftgraph.vocab import ALL_PREFIXES, DATASET, META_GRAPH, PREFIXES
+from ftgraph.web.responses import mount_root
+from ftgraph.web.shell import NAV, href_for
 
 if TYPE_CHECKING:
     from ftgraph.web.runtime import Runtime
@@ -297,11 +298,6 @@ async def overview_for(state: UiState, rt: Runtime) -> Overview:
 # --------------------------------------------------------------------------------------------
 
 
-def local_href(iri: str) -> str:
-    """This server's page for an ftgraph IRI (``https://w3id.org/ftgraph/id/x`` → ``/id/x``)."""
-    return "/" + iri.removeprefix(BASE) if iri.startswith(BASE) else iri
-
-
 def _json_script(data: Any) -> str:
     """Page data as inert JSON; ``<`` is escaped so no value can close the script element."""
     text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
@@ -324,7 +320,7 @@ def page(
     Links are written server-relative (``/query``); behind a proxy that mounts the app under a
     prefix (ASGI ``root_path``) they get that prefix, as the scripts do from ``root`` in the data.
     """
-    root = _root(request)
+    root = mount_root(request)
     if data is not None:
         data = {**data, "root": root, "endpoint": root + "/sparql"}
     v = state.versions
@@ -384,7 +380,7 @@ def landing_body(ov: Overview, endpoint: str) -> str:
         for n, label in (*ov.stats, *ov.classes)
     )
     sources = "".join(
-        f'<li><a href="{escape(local_href(s.iri))}" lang="fr">{escape(s.title)}</a>'
+        f'<li><a href="{escape(href_for(s.iri) or s.iri)}" lang="fr">{escape(s.title)}</a>'
         f'<span class="when">{escape(s.when)}'
         f"{f' · {s.triples:,} statements' if s.triples else ''}</span></li>"
         for s in ov.sources
@@ -529,11 +525,6 @@ query. Select a node to see its links; tick a kind to add it.</p>
 # --------------------------------------------------------------------------------------------
 
 
-def _root(request: Request) -> str:
-    """Prefix the app is mounted under (ASGI ``root_path``), without a trailing slash."""
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 def _serves(request: Request, path: str) -> bool:
     """Whether the app answers a GET on ``path`` (the named-query API is built separately).
 
@@ -625,7 +616,7 @@ def install_api_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def api_docs(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        root = mount_root(request)
         if not (STATIC_DIR / SWAGGER_JS).is_file():
             return HTMLResponse(
                 "<!doctype html><title>API docs</title><p>Swagger UI is not built: run "

@@ -1,4 +1,4 @@
-"""Conditional GET, once for every route: ``If-None-Match`` against the answer's ETag.
+"""HTTP helpers every route shares: conditional GET and the prefix the app is mounted under.
 
 A ``304`` carries the headers its ``200`` would have carried that describe the representation
 (``ETag``, ``Cache-Control``, ``Vary``: RFC 9110 section 15.4.5), so a cache revalidating keeps them.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 
@@ -26,3 +27,8 @@ def not_modified(if_none_match: str | None, headers: Mapping[str, str]) -> Respo
     if not etag_matches(if_none_match, headers["ETag"]):
         return None
     return Response(status_code=304, headers=dict(headers))
+
+
+def mount_root(request: Request) -> str:
+    """The prefix a proxy mounts the app under (ASGI ``root_path``), without a trailing slash."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
