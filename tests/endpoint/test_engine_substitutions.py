@@ -11,7 +11,8 @@ import pyoxigraph as ox
 import pytest
 
 from endpoint.live import make_store
-from ftgraph.sparql.embedded import Engine, Job, decode_substitutions, encode_substitutions
+from ftgraph.sparql.embedded import Engine
+from ftgraph.sparql.jobs import Job, decode_substitutions, encode_substitutions
 from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -20,14 +20,8 @@ from ftgraph.sparql.analysis import (
     analyze_query,
     check_services,
 )
-from ftgraph.sparql.embedded import (
-    Execution,
-    Job,
-    NoWorker,
-    QueryError,
-    QueryTimeout,
-    Substitution,
-)
+from ftgraph.sparql.embedded import Execution, NoWorker
+from ftgraph.sparql.jobs import Job, QueryError, QueryTimeout, Substitution
 from ftgraph.sparql.protocol import (
     ALL_FORMATS,
     Format,
@@ -53,7 +47,7 @@ def etag_for(rt: Runtime, req: QueryRequest, substitutions: tuple[Substitution, 
     """Weak ETag: same dataset version, query, dataset, formats and bound terms give the same bytes.
 
     It is also the result cache's key, so the substitutions (sorted, see
-    :func:`~ftgraph.sparql.embedded.encode_substitutions`) are part of it.
+    :func:`~ftgraph.sparql.jobs.encode_substitutions`) are part of it.
     """
     f = req.formats
     key = "\0".join(

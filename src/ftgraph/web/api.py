@@ -7,7 +7,7 @@ checked and bound as RDF terms by :mod:`ftgraph.sparql.named_queries` and passed
 ``substitutions``: a value is never pasted into query text, so ``" } ; DROP`` is just a string.
 
 Queries run like ``/sparql`` ones, through :func:`ftgraph.web.answering.answer_query`: in the killable query
-workers (the bound terms travel as plain data, see :func:`ftgraph.sparql.embedded.encode_substitutions`),
+workers (the bound terms travel as plain data, see :func:`ftgraph.sparql.jobs.encode_substitutions`),
 with the same deadline (``Settings.query_timeout``, lowered by a ``timeout`` parameter; ``503``
 and the worker killed past it), streamed answers, result cache and ETags.
 """
@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ftgraph.config import Settings
-from ftgraph.sparql.embedded import encode_substitutions
+from ftgraph.sparql.jobs import encode_substitutions
 from ftgraph.sparql.named_queries import (
     TIMEOUT_PARAM,
     NamedQuery,

@@ -21,10 +21,8 @@ from ftgraph.sparql import service_description as sdesc
 from ftgraph.sparql.analysis import (
     parse_allowlist,
 )
-from ftgraph.sparql.embedded import (
-    Engine,
-    Job,
-)
+from ftgraph.sparql.embedded import Engine
+from ftgraph.sparql.jobs import Job
 from ftgraph.sparql.protocol import (
     ALL_FORMATS,
     RESULT_FORMATS,

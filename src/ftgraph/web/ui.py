@@ -26,7 +26,7 @@ from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from ftgraph.config import Settings
-from ftgraph.sparql.embedded import Job, QueryError, QueryTimeout
+from ftgraph.sparql.jobs import Job, QueryError, QueryTimeout
 from ftgraph.sparql.named_queries import NamedQuery, load_named_queries
 from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
 from ftgraph.vocab import ALL_PREFIXES, DATASET, META_GRAPH, PREFIXES
