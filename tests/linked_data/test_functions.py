@@ -8,6 +8,7 @@ import pytest
 from ftgraph.graph.derive import Alignment
 from ftgraph.vocab import BASE, ID, ONTOLOGY_GRAPH, PREFIXES, SOURCE
 from ftgraph.web import describe as d
+from ftgraph.web import documents as docs
 from ftgraph.web import linked_data as ld
 from ftgraph.web import shell as h
 
@@ -83,7 +84,7 @@ def test_negotiate_refuses(accept: str | None, param: str | None) -> None:
 
 @pytest.mark.parametrize("rest", ["", "/x", "a b", "a<b", 'a"b', "a{b}"])
 def test_invalid_paths_name_no_iri(rest: str) -> None:
-    assert ld.iri_for_path("id", rest) is None
+    assert docs.iri_for_path("id", rest) is None
 
 
 def test_derived_quads_are_the_ones_the_alignment_entails() -> None:
@@ -114,7 +115,7 @@ def description() -> d.Description:
 
 
 def test_render_description_escapes_and_cites() -> None:
-    html = ld.render_description(description())
+    html = docs.render_description(description())
     assert "<script>" not in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html
     assert "T &amp; &lt;T&gt;" in html
@@ -123,7 +124,7 @@ def test_render_description_escapes_and_cites() -> None:
 
 def test_triple_formats_reify_each_statement_once_with_all_its_sources() -> None:
     desc = description()
-    nt = ld.serialize_description(desc, ld.negotiate("application/n-triples", None))
+    nt = docs.serialize_description(desc, ld.negotiate("application/n-triples", None))
     triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
     rdf_subject = N(PREFIXES["rdf"] + "subject")
     rdf_predicate = N(PREFIXES["rdf"] + "predicate")
