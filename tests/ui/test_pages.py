@@ -13,7 +13,7 @@ import pytest
 from endpoint.live import LiveServer
 
 from ftgraph.sparql.named_queries import load_named_queries
-from ftgraph.web.ui import example_query, format_date
+from ftgraph.web.overview import example_query, format_date
 
 ROOT = Path(__file__).resolve().parents[2]
 
