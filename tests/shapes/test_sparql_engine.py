@@ -28,13 +28,13 @@ from test_shapes import (
 
 from ftgraph.graph.sources import load_inputs
 from ftgraph.shacl.report import Violation, raw_results, render
-from ftgraph.shacl.sparql import (
+from ftgraph.shacl.shapes import (
     SUPPORTED_PARAMETERS,
     Shapes,
     UnsupportedShapeError,
     check_supported,
-    evaluate,
 )
+from ftgraph.shacl.sparql import evaluate
 from ftgraph.shacl.validate import run_pyshacl, validate, validate_store
 from ftgraph.shacl.validate import shapes_graph as project_shapes_graph
 from ftgraph.store.build import build

@@ -32,276 +32,28 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from ftgraph.shacl.report import RawResult, to_rdflib
+from ftgraph.shacl.shapes import (
+    CASTABLE,
+    NESTED,
+    NODE_KINDS,
+    PAIRS,
+    PER_FOCUS,
+    VALUE_FILTERS,
+    Shapes,
+    UnsupportedShapeError,
+    check_supported,
+    local_name,
+    sparql_string,
+    sparql_term,
+    target_shapes,
+)
+from ftgraph.shacl.sparql_text import format_message, join_with_focus
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-
-_CASTABLE = {
-    XSD[name]
-    for name in (
-        "boolean",
-        "double",
-        "float",
-        "decimal",
-        "integer",
-        "dateTime",
-        "date",
-        "time",
-        "gYearMonth",
-        "gYear",
-        "gMonthDay",
-        "gDay",
-        "gMonth",
-        "duration",
-        "yearMonthDuration",
-        "dayTimeDuration",
-    )
-}
-"""Datatypes whose well-formedness Oxigraph's cast functions decide (an ill-typed literal fails to cast)."""
-
-_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
-
-_ANNOTATIONS = {
-    RDF.type,
-    SH.message,
-    SH.severity,
-    SH.deactivated,
-    SH.name,
-    SH.description,
-    SH.order,
-    SH.group,
-    SH.defaultValue,
-    SH.path,
-    SH.property,
-    *_TARGETS,
-}
-"""Parameters of a shape that are not constraints (or are handled with the shape itself)."""
-
-_VALUE_FILTERS = {
-    SH["class"],
-    SH.datatype,
-    SH.nodeKind,
-    SH.pattern,
-    SH.flags,
-    SH.languageIn,
-    SH.minLength,
-    SH.maxLength,
-    SH.minInclusive,
-    SH.maxInclusive,
-    SH.minExclusive,
-    SH.maxExclusive,
-    SH["in"],
-}
-_PER_FOCUS = {SH.minCount, SH.maxCount, SH.hasValue, SH.uniqueLang}
-_PAIRS = {SH.lessThanOrEquals, SH.lessThan}
-_NESTED = {
-    SH["or"],
-    SH.xone,
-    SH["and"],
-    SH["not"],
-    SH.node,
-    SH.qualifiedValueShape,
-    SH.qualifiedMinCount,
-    SH.qualifiedMaxCount,
-    SH.qualifiedValueShapesDisjoint,
-}
-SUPPORTED_PARAMETERS = frozenset({*_VALUE_FILTERS, *_PER_FOCUS, *_PAIRS, *_NESTED, SH.sparql})
-"""Every SHACL constraint parameter this engine evaluates; any other ``sh:`` parameter is refused."""
-
-_PATH_PARAMETERS = {
-    SH.inversePath,
-    SH.alternativePath,
-    SH.zeroOrMorePath,
-    SH.oneOrMorePath,
-    SH.zeroOrOnePath,
-}
-_SPARQL_KEYS = {RDF.type, SH.select, SH.message, SH.prefixes, SH.deactivated}
-_NODE_KINDS: dict[Node, str] = {
-    SH.IRI: "isIRI(?value)",
-    SH.BlankNode: "isBlank(?value)",
-    SH.Literal: "isLiteral(?value)",
-    SH.BlankNodeOrIRI: "(isBlank(?value) || isIRI(?value))",
-    SH.BlankNodeOrLiteral: "(isBlank(?value) || isLiteral(?value))",
-    SH.IRIOrLiteral: "(isIRI(?value) || isLiteral(?value))",
-}
-
-
-class UnsupportedShapeError(ValueError):
-    """A shape uses SHACL this engine does not implement; ``--engine pyshacl`` still validates it."""
-
-
-# --- SPARQL text ---------------------------------------------------------------------------------
-
-
-def _string(text: str) -> str:
-    """A SPARQL string literal holding ``text`` exactly."""
-    escaped = (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
-    return f'"{escaped}"'
-
-
-def sparql_term(node: Node, where: str) -> str:
-    """An IRI or literal of the shapes graph written in a query; blank nodes cannot be."""
-    if isinstance(node, rdflib.URIRef):
-        return f"<{node}>"
-    if isinstance(node, rdflib.Literal):
-        if node.language:
-            return f"{_string(str(node))}@{node.language}"
-        datatype = node.datatype or XSD.string
-        return f"{_string(str(node))}^^<{datatype}>"
-    raise UnsupportedShapeError(f"{where}: a blank node cannot be compared by value")
-
-
-class Shapes:
-    """The shapes graph, read with the few helpers the compiler needs."""
-
-    def __init__(self, graph: rdflib.Graph) -> None:
-        self.graph = graph
-
-    def value(self, node: Node, pred: Node) -> Node | None:
-        """The one value of ``pred`` (an arbitrary one if several: callers check that first)."""
-        return self.graph.value(node, pred)
-
-    def values(self, node: Node, pred: Node) -> list[Node]:
-        """All values, in a stable order."""
-        return sorted(self.graph.objects(node, pred), key=lambda n: (type(n).__name__, str(n)))
-
-    def items(self, node: Node) -> list[Node]:
-        """The members of an RDF list."""
-        return list(Collection(self.graph, node))
-
-    def name(self, node: Node) -> str:
-        """How an error names a shape: its IRI, or the path of an anonymous one."""
-        if isinstance(node, rdflib.URIRef):
-            return f"<{node}>"
-        path = self.value(node, SH.path)
-        parent = next(self.graph.subjects(SH.property, node), None)
-        shown = f"<{path}>" if isinstance(path, rdflib.URIRef) else "a complex path"
-        owner = f" of {self.name(parent)}" if parent is not None else ""
-        return f"the anonymous shape on {shown}{owner}"
-
-    def path(self, node: Node, where: str) -> str:
-        """A SHACL property path as a SPARQL property path."""
-        if isinstance(node, rdflib.URIRef):
-            return f"<{node}>"
-        if (node, RDF.first, None) in self.graph:
-            return "(" + "/".join(self.path(x, where) for x in self.items(node)) + ")"
-        preds = {p for p in self.graph.predicates(node, None)}
-        for pred, fmt in (
-            (SH.inversePath, "^({})"),
-            (SH.zeroOrMorePath, "({})*"),
-            (SH.oneOrMorePath, "({})+"),
-            (SH.zeroOrOnePath, "({})?"),
-        ):
-            if pred in preds:
-                inner = self.value(node, pred)
-                assert inner is not None
-                return fmt.format(self.path(inner, where))
-        if SH.alternativePath in preds:
-            alt = self.value(node, SH.alternativePath)
-            assert alt is not None
-            return "(" + "|".join(self.path(x, where) for x in self.items(alt)) + ")"
-        raise UnsupportedShapeError(f"{where}: unsupported property path {node!r}")
-
-    def is_true(self, node: Node, pred: Node) -> bool:
-        """``pred`` is ``true`` on ``node``."""
-        v = self.value(node, pred)
-        return isinstance(v, rdflib.Literal) and v.toPython() is True
-
-
-# --- shapes that run, and the check that they are all supported ----------------------------------
-
-
-def target_shapes(shapes: Shapes) -> list[Node]:
-    """Shapes with a target (explicit, or implicit: a shape that is also an rdfs:Class), stable order."""
-    g = shapes.graph
-    found = {s for t in _TARGETS for s in g.subjects(t, None)}
-    found |= {
-        s
-        for s in g.subjects(RDF.type, RDFS.Class)
-        if (s, RDF.type, SH.NodeShape) in g or (s, RDF.type, SH.PropertyShape) in g
-    }
-    return sorted(found, key=lambda n: (isinstance(n, rdflib.BNode), str(n)))
-
-
-def _nested_shapes(shapes: Shapes, shape: Node) -> Iterator[Node]:
-    g = shapes
-    yield from g.values(shape, SH.property)
-    yield from g.values(shape, SH.node)
-    yield from g.values(shape, SH.qualifiedValueShape)
-    yield from g.values(shape, SH["not"])
-    for pred in (SH["or"], SH.xone, SH["and"]):
-        for lst in g.values(shape, pred):
-            yield from g.items(lst)
-
-
-def check_supported(shapes: Shapes, roots: list[Node] | None = None) -> None:
-    """Raise :class:`UnsupportedShapeError` naming the first shape parameter this engine cannot run.
-
-    Walks every shape reachable from the target shapes (or ``roots``), so nothing is skipped at run time.
-    """
-    seen: set[Node] = set()
-    todo = list(target_shapes(shapes) if roots is None else roots)
-    while todo:
-        shape = todo.pop()
-        if shape in seen:
-            continue
-        seen.add(shape)
-        where = shapes.name(shape)
-        for pred in sorted(set(shapes.graph.predicates(shape, None)), key=str):
-            if not str(pred).startswith(str(SH)) or pred in _ANNOTATIONS:
-                continue
-            if pred not in SUPPORTED_PARAMETERS:
-                raise UnsupportedShapeError(
-                    f"{where}: {_local(pred)} is not supported by the SPARQL engine "
-                    "(run `ftgraph validate --engine pyshacl`)"
-                )
-        path = shapes.value(shape, SH.path)
-        if path is not None:
-            shapes.path(path, where)
-        for pred in (SH.minCount, SH.maxCount, SH.uniqueLang):
-            if path is None and (shape, pred, None) in shapes.graph:
-                raise UnsupportedShapeError(f"{where}: {_local(pred)} needs sh:path")
-        if shapes.is_true(shape, SH.qualifiedValueShapesDisjoint):
-            raise UnsupportedShapeError(
-                f"{where}: sh:qualifiedValueShapesDisjoint is not supported by the SPARQL engine"
-            )
-        if (shape, SH.flags, None) in shapes.graph and (
-            shape,
-            SH.pattern,
-            None,
-        ) not in shapes.graph:
-            raise UnsupportedShapeError(f"{where}: sh:flags without sh:pattern")
-        for constraint in shapes.values(shape, SH.sparql):
-            _check_sparql(shapes, shape, constraint)
-        todo.extend(_nested_shapes(shapes, shape))
-
-
-def _check_sparql(shapes: Shapes, shape: Node, constraint: Node) -> None:
-    where = f"SPARQL constraint of {shapes.name(shape)}"
-    for pred in shapes.graph.predicates(constraint, None):
-        if pred not in _SPARQL_KEYS:
-            raise UnsupportedShapeError(f"{where}: {_local(pred)} is not supported")
-    select = shapes.value(constraint, SH.select)
-    if not isinstance(select, rdflib.Literal):
-        raise UnsupportedShapeError(f"{where}: needs one sh:select query")
-    for var in ("currentShape", "shapesGraph"):
-        if re.search(rf"[?$]{var}\b", str(select)):
-            raise UnsupportedShapeError(f"{where}: ${var} is not supported")
-
-
-def _local(iri: Node) -> str:
-    text = str(iri)
-    return "sh:" + text[len(str(SH)) :] if text.startswith(str(SH)) else f"<{text}>"
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -404,16 +156,16 @@ class Evaluator:
         out: list[_Result] = []
         ctx = _Context(self, shape, focus)
         preds = set(s.graph.predicates(shape, None))
-        for pred in sorted(preds & _VALUE_FILTERS - {SH.flags}, key=str):
+        for pred in sorted(preds & VALUE_FILTERS - {SH.flags}, key=str):
             for param in s.values(shape, pred):
                 out += ctx.value_filter(pred, param)
-        for pred in sorted(preds & _PER_FOCUS, key=str):
+        for pred in sorted(preds & PER_FOCUS, key=str):
             for param in s.values(shape, pred):
                 out += ctx.per_focus(pred, param)
-        for pred in sorted(preds & _PAIRS, key=str):
+        for pred in sorted(preds & PAIRS, key=str):
             for param in s.values(shape, pred):
                 out += ctx.pairs(pred, param)
-        if preds & _NESTED:
+        if preds & NESTED:
             out += ctx.nested()
         for constraint in s.values(shape, SH.sparql):
             out += ctx.sparql(constraint)
@@ -501,12 +253,14 @@ class _Context:
                 f"Value is not Literal with datatype <{param}>",
             )
         if pred == SH.nodeKind:
-            if param not in _NODE_KINDS:
+            if param not in NODE_KINDS:
                 raise UnsupportedShapeError(f"{where}: unknown sh:nodeKind {param}")
-            return _NODE_KINDS[param], "NodeKind", f"Value is not of Node Kind <{param}>"
+            return NODE_KINDS[param], "NodeKind", f"Value is not of Node Kind <{param}>"
         if pred == SH.pattern:
             flags = self.s.value(self.shape, SH.flags)
-            args = _string(str(param)) + (f", {_string(str(flags))}" if flags is not None else "")
+            args = sparql_string(str(param)) + (
+                f", {sparql_string(str(flags))}" if flags is not None else ""
+            )
             return (
                 f"(!isBlank(?value) && REGEX(STR(?value), {args}))",
                 "Pattern",
@@ -514,7 +268,7 @@ class _Context:
             )
         if pred == SH.languageIn:
             ranges = [str(x) for x in self.s.items(param)]
-            matches = " || ".join(f"langMatches(LANG(?value), {_string(r)})" for r in ranges)
+            matches = " || ".join(f"langMatches(LANG(?value), {sparql_string(r)})" for r in ranges)
             return (
                 f'(isLiteral(?value) && LANG(?value) != "" && ({matches or "false"}))',
                 "LanguageIn",
@@ -542,7 +296,7 @@ class _Context:
             members = [sparql_term(x, where) for x in self.s.items(param)]
             tests = " || ".join(f"sameTerm(?value, {m})" for m in members)
             return f"({tests or 'false'})", "In", f"Value not in list {members}"
-        raise UnsupportedShapeError(f"{where}: {_local(pred)}")  # pragma: no cover - guarded
+        raise UnsupportedShapeError(f"{where}: {local_name(pred)}")  # pragma: no cover - guarded
 
     # -- components on each focus node --
 
@@ -590,7 +344,9 @@ class _Context:
                 )
                 for r in self._rows(query)
             ]
-        raise UnsupportedShapeError(f"{self.where}: {_local(pred)}")  # pragma: no cover - guarded
+        raise UnsupportedShapeError(
+            f"{self.where}: {local_name(pred)}"
+        )  # pragma: no cover - guarded
 
     def _on(self) -> str:
         return f"focus node->{self.path}" if self.path is not None else "focus node"
@@ -708,7 +464,7 @@ class _Context:
         messages = [str(x) for x in s.values(constraint, SH.message)]
         messages += [m for m in self.messages if m not in messages]
         rows: list[dict[str, Term]] = []
-        joined = _join_with_focus(select, self.focus.pattern)
+        joined = join_with_focus(select, self.focus.pattern)
         try:
             if joined is not None:
                 rows.extend(_solutions(self.ev.store, prologue + joined))
@@ -735,7 +491,7 @@ class _Context:
             focus = bound["this"]
             value = bound.get("value", focus if self.path is None else None)
             path_term = bound.get("path")
-            formatted = [_format_message(m, bound) for m in messages]
+            formatted = [format_message(m, bound) for m in messages]
             out.append(
                 self.result(
                     focus,
@@ -762,7 +518,7 @@ def _datatype_condition(datatype: Node, where: str) -> str:
         return "isLiteral(?value)"
     dt = sparql_term(datatype, where)
     ok = f'(isLiteral(?value) && LANG(?value) = "" && DATATYPE(?value) = {dt})'
-    if datatype in _CASTABLE:
+    if datatype in CASTABLE:
         ok = f"({ok} && isLiteral({dt}(?value)))"
     return ok
 
@@ -792,66 +548,6 @@ def _solutions(store: ox.Store, query: str, **kwargs: Any) -> Iterator[dict[str,
                 assert not isinstance(value, ox.Triple)
                 out[name] = value
         yield out
-
-
-def _format_message(message: str, bound: dict[str, Term]) -> str:
-    """``{?var}`` and ``{$var}`` replaced by the lexical form of the binding (as pyshacl does)."""
-    for var, value in bound.items():
-        lexical = value.value
-        message = re.sub(r"\{[?$]" + re.escape(var) + r"\}", lambda _m: lexical, message)  # noqa: B023
-    return message
-
-
-_OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.DOTALL)  # fmt: skip
-_AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
-
-
-def _join_with_focus(select: str, focus: str) -> str | None:
-    """The query with the focus set joined into its WHERE group, when that equals pre-binding ``$this``.
-
-    It does when ``$this`` is projected and the body is one group whose only inner braces open
-    (NOT) EXISTS, with no MINUS, sub-select or SERVICE, and any aggregation groups by ``$this``.
-    Otherwise None: the caller pre-binds ``$this`` node by node (exact, slower).
-    """
-    bare = _OPAQUE.sub(lambda m: " " * len(m.group(0)), select)
-    upper = bare.upper()
-    if len(re.findall(r"\bSELECT\b", upper)) != 1 or re.search(
-        r"\b(MINUS|SERVICE|VALUES|BIND)\b", upper
-    ):
-        return None
-    head_end = bare.find("{")
-    if head_end < 0 or (
-        not re.search(r"[?$]this\b", bare[:head_end]) and "*" not in bare[:head_end]
-    ):
-        return None
-    close = _matching_brace(bare, head_end)
-    if close < 0:
-        return None
-    body = bare[head_end + 1 : close]
-    for m in re.finditer(r"\{", body):
-        if not re.search(r"\bEXISTS\s*$", body[: m.start()], re.IGNORECASE):
-            return None
-    tail = upper[close + 1 :]
-    if _AGGREGATE.search(upper) or "GROUP BY" in tail or "HAVING" in tail:
-        group = re.search(r"GROUP\s+BY(.*?)(HAVING|ORDER|LIMIT|OFFSET|$)", tail, re.DOTALL)
-        if group is None or not re.search(r"[?$]THIS\b", group.group(1)):
-            return None
-    if re.search(r"\b(LIMIT|OFFSET)\b", tail):
-        return None
-    return select[: head_end + 1] + f" {focus} " + select[head_end + 1 :]
-
-
-def _matching_brace(text: str, start: int) -> int:
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
 
 
 def evaluate(store: ox.Store, shapes: rdflib.Graph) -> list[RawResult]:
