@@ -20,7 +20,8 @@ from ftgraph.sparql.analysis import (
     analyze_query,
     check_services,
 )
-from ftgraph.sparql.embedded import Execution, NoWorker
+from ftgraph.sparql.backend import Answer
+from ftgraph.sparql.embedded import NoWorker
 from ftgraph.sparql.jobs import Job, QueryError, QueryTimeout, Substitution
 from ftgraph.sparql.protocol import (
     ALL_FORMATS,
@@ -107,7 +108,7 @@ class QueryStream(StreamingResponse):
 
     def __init__(
         self,
-        execution: Execution,
+        execution: Answer,
         headers: dict[str, str],
         done: Callable[[int, str, int], None],
         deadline: float,
@@ -222,15 +223,15 @@ class Turn:
         self.rt = rt
         self.client = client
         self.admitted = False
-        self.execution: Execution | None = None
+        self.execution: Answer | None = None
 
-    async def start(self, job: Job, deadline: float) -> Execution:
+    async def start(self, job: Job, deadline: float) -> Answer:
         """Wait for the client's turn and a free worker, then for the first answer frame."""
         await self.rt.admission.enter(self.client, deadline)
         self.admitted = True
         loop = asyncio.get_running_loop()
         wait_until = min(deadline, loop.time() + self.rt.settings.queue_wait)
-        self.execution = await self.rt.engine.execute(job, deadline, wait_until=wait_until)
+        self.execution = await self.rt.backend.execute(job, deadline, wait_until=wait_until)
         await self.execution.start()
         return self.execution
 

@@ -298,7 +298,7 @@ def create_app(settings: Settings) -> FtgraphApp:
             "serving store %s (version %s) with %d query workers",
             rt.store_path,
             rt.version,
-            rt.engine.size,
+            rt.backend.size,
         )
         reloader = Reloader(app, settings, metrics)
         loop = asyncio.get_running_loop()

@@ -124,7 +124,7 @@ async def _select(rt: Runtime, query: str) -> list[dict[str, dict[str, str]]]:
     """Bindings of a small SELECT run on the worker pool, as the endpoint would run it."""
     json_format = ALL_FORMATS.index(RESULT_FORMATS[0])
     timeout = min(rt.settings.query_timeout, 20.0)
-    _, body = await rt.engine.fetch(Job(query, None, None, True, json_format, -1), timeout)
+    _, body = await rt.backend.fetch(Job(query, None, None, True, json_format, -1), timeout)
     bindings: list[dict[str, dict[str, str]]] = json.loads(body)["results"]["bindings"]
     return bindings
 

@@ -21,6 +21,7 @@ from ftgraph.sparql import service_description as sdesc
 from ftgraph.sparql.analysis import (
     parse_allowlist,
 )
+from ftgraph.sparql.backend import Backend
 from ftgraph.sparql.embedded import Engine
 from ftgraph.sparql.jobs import Job
 from ftgraph.sparql.protocol import (
@@ -40,7 +41,8 @@ class Runtime:
     """Everything a request needs, created once at startup."""
 
     settings: Settings
-    engine: Engine
+    backend: Backend
+    """What evaluates queries and page reads for this version (the embedded pool today)."""
     metrics: Metrics
     store_path: Path
     version: str
@@ -99,7 +101,7 @@ async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runti
         raise
     rt = Runtime(
         settings=settings,
-        engine=engine,
+        backend=engine,
         metrics=metrics,
         store_path=path,
         version=version,
@@ -126,7 +128,7 @@ async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runti
 async def stop_runtime(rt: Runtime, grace: float = 0.0) -> None:
     """Let in-flight queries finish (up to ``grace`` seconds), stop the workers, end the lease."""
     try:
-        await rt.engine.close(grace)
+        await rt.backend.close(grace)
     finally:
         if rt.lease is not None:
             rt.lease.release()
@@ -209,19 +211,19 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 def health(rt: Runtime) -> dict[str, Any]:
     """Liveness and dataset identity for /health: "unavailable" (HTTP 503) when no worker can be
     started, "degraded" while fewer than wanted are live (a replacement is starting)."""
-    engine = rt.engine
-    status = "ok" if engine.live >= engine.size else "degraded"
-    if not engine.healthy:
+    backend = rt.backend
+    status = "ok" if backend.live >= backend.size else "degraded"
+    if not backend.healthy:
         status = "unavailable"
     return {
         "status": status,
         "version": rt.version,
         "built_at": rt.built_at,
         "store": str(rt.store_path),
-        "workers": engine.live,
-        "workers_wanted": engine.size,
-        "busy": engine.busy,
-        "worker_pids": rt.engine.pids,
+        "workers": backend.live,
+        "workers_wanted": backend.size,
+        "busy": backend.busy,
+        "worker_pids": rt.backend.pids,
         "pid": os.getpid(),
         "graphs": len(rt.graphs),
     }
