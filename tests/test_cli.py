@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from ftgraph.sparql.local import QueryError, run_query
+from ftgraph.sparql.local import LocalQueryError, run_query
 from ftgraph.store.reader import open_read_only
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -127,7 +127,7 @@ def test_result_formats(mini_store: Path) -> None:
         assert kind == "graph"
         g = rdflib.Graph().parse(data=body, format=parser)
         assert (rdflib.URIRef(ACME), rdflib.RDFS.label, rdflib.Literal("Acme")) in g
-    with pytest.raises(QueryError, match="expected"):
+    with pytest.raises(LocalQueryError, match="expected"):
         query_bytes(mini_store, "SELECT ?x WHERE { ?x", None)
 
 

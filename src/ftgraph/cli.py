@@ -77,7 +77,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     """Run a query over the union default graph; results go to stdout unchanged."""
-    from ftgraph.sparql.local import QueryError, read_query, run_query
+    from ftgraph.sparql.local import LocalQueryError, read_query, run_query
     from ftgraph.store.build import ensure_built
     from ftgraph.store.reader import open_read_only
 
@@ -89,7 +89,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         run_query(store, text, out, args.format)
         out.flush()
-    except QueryError as err:
+    except LocalQueryError as err:
         _err(f"query: {err}")
         return EXIT_USAGE
     except BrokenPipeError:

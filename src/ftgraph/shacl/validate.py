@@ -29,12 +29,6 @@ def shapes_graph(inputs: Inputs) -> rdflib.Graph:
 # --- locating focus nodes in files -------------------------------------------------------------
 
 
-def _results(
-    results: rdflib.Graph, shapes: rdflib.Graph, files: Sequence[SourceFile]
-) -> list[Violation]:
-    return render(raw_results(results), results, shapes, files)
-
-
 def run_pyshacl(
     data: Any,
     shapes: rdflib.Graph,
@@ -108,7 +102,7 @@ def validate(
         data = to_graph(inputs.dataset_quads())
         to_graph(derived, data)
         results = run_pyshacl(data, shapes, meta_shacl=meta_shacl)
-        violations = _results(results, shapes, inputs.files)
+        violations = render(raw_results(results), results, shapes, inputs.files)
     else:
         if meta_shacl:
             run_pyshacl(rdflib.Graph(), shapes, meta_shacl=True)

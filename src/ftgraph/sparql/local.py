@@ -30,7 +30,7 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
 FORMATS = sorted({*RESULT_FORMATS, *GRAPH_FORMATS})
 
 
-class QueryError(Exception):
+class LocalQueryError(Exception):
     """The query cannot be run: parse error (parser message kept) or unusable format."""
 
 
@@ -61,21 +61,23 @@ def run_query(
     ``fmt`` defaults to ``json`` for SELECT/ASK and ``ttl`` for CONSTRUCT/DESCRIBE.
     """
     if fmt is not None and fmt not in RESULT_FORMATS and fmt not in GRAPH_FORMATS:
-        raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise LocalQueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
         # The store's default graph already is the union of all graphs (materialised at build time).
         result = store.query(query)
     except SyntaxError as err:
-        raise QueryError(str(err)) from err
+        raise LocalQueryError(str(err)) from err
     if isinstance(result, ox.QueryTriples):
         graph_format = GRAPH_FORMATS.get(fmt or "ttl")
         if graph_format is None:
-            raise QueryError(f"format {fmt!r} is for SELECT/ASK; use {', '.join(GRAPH_FORMATS)}")
+            raise LocalQueryError(
+                f"format {fmt!r} is for SELECT/ASK; use {', '.join(GRAPH_FORMATS)}"
+            )
         _serialize(lambda: result.serialize(output, graph_format))
         return "graph"
     results_format = RESULT_FORMATS.get(fmt or "json")
     if results_format is None:
-        raise QueryError(
+        raise LocalQueryError(
             f"format {fmt!r} is for CONSTRUCT/DESCRIBE; use {', '.join(RESULT_FORMATS)}"
         )
     if isinstance(result, ox.QueryBoolean):
@@ -92,4 +94,4 @@ def _serialize(write: Callable[[], object]) -> None:
     except (OSError, RuntimeError, ValueError) as err:
         if isinstance(err, BrokenPipeError):
             raise
-        raise QueryError(str(err)) from err
+        raise LocalQueryError(str(err)) from err
