@@ -55,6 +55,29 @@ def test_pages_are_same_origin_only(ui_server: LiveServer) -> None:
             assert a.status_code == 200 and a.content, asset
 
 
+def site_header(html: str) -> str:
+    match = re.search(r'<header class="site-header">.*?</header>', html, re.S)
+    assert match, "no site header"
+    return re.sub(r' aria-current="page"', "", match[0])
+
+
+ENTITY_PAGE = "/doc/id/organisation/voyage-prive"
+
+
+def test_every_page_has_the_one_shell(ui_server: LiveServer) -> None:
+    """The entity, ontology and 404 pages carry the home page's header and its CSP (issue 10)."""
+    home = httpx.get(ui_server.base + "/", timeout=20)
+    header = site_header(home.text)
+    accept = {"accept": "text/html"}
+    for path in (ENTITY_PAGE, "/doc/ontology", "/doc/id/organisation/nobody"):
+        r = httpx.get(ui_server.base + path, headers=accept, timeout=20)
+        assert r.status_code in (200, 404), path
+        assert site_header(r.text) == header, path
+        assert r.headers["content-security-policy"] == home.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert '<footer class="site-footer">' in r.text
+
+
 def test_editor_lists_every_named_query(ui_server: LiveServer) -> None:
     html = httpx.get(ui_server.base + "/query", timeout=20).text
     names = set(load_named_queries(ROOT))

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 
 from ftgraph.config import Settings
 from ftgraph.sparql.protocol import Format, choose_format, format_from_token
@@ -111,7 +111,7 @@ def not_found(request: Request, iri: str) -> Response:
     """404: an HTML page for browsers, plain text for everyone else; never a 500."""
     headers = {"Vary": "Accept"}
     if wants_html(request):
-        return HTMLResponse(
+        return h.html_response(
             h.not_found_page(iri, mount_root(request)), status_code=404, headers=headers
         )
     return PlainTextResponse(
@@ -172,7 +172,7 @@ async def document(
         return not_found(request, node.value)
     assert isinstance(desc, Description)
     if fmt.name == "html":
-        return HTMLResponse(render_description(desc, root), headers=headers)
+        return h.html_response(render_description(desc, root), headers=headers)
     return Response(serialize_description(desc, fmt), media_type=fmt.content_type, headers=headers)
 
 
@@ -215,7 +215,7 @@ async def ontology_document(
         if len(pages) >= ONTOLOGY_PAGES:
             pages.clear()
         pages[key] = page
-    return HTMLResponse(page, headers=headers)
+    return h.html_response(page, headers=headers)
 
 
 # --------------------------------------------------------------------------------------------

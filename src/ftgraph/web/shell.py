@@ -7,11 +7,12 @@ and keeping every piece of text behind :func:`esc` makes "every literal is escap
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 import pyoxigraph as ox
+from fastapi.responses import HTMLResponse
 
 from ftgraph.vocab import BASE, DATASET, META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SPARQL_ENDPOINT
 
@@ -39,8 +40,11 @@ CSS = """
 @media (prefers-color-scheme:dark){:root{--fg:#e8e8e8;--bg:#16181c;--mute:#9aa0a6;--line:#333;--link:#8ab4f8}}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-header{border-bottom:1px solid var(--line);padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:baseline}
-header strong{margin-right:auto}
+.site-header{border-bottom:1px solid var(--line)}
+.site-header nav{max-width:72rem;margin:0 auto;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:baseline}
+.site-header .brand{font-weight:700;color:var(--fg);text-decoration:none;margin-right:.5rem}
+.site-header nav a{text-decoration:none}
+.site-footer{border-top:1px solid var(--line);color:var(--mute);font-size:.85em;padding:.75rem 1rem;text-align:center}
 main{max-width:60rem;margin:0 auto;padding:1rem}
 a{color:var(--link);overflow-wrap:anywhere}
 h1{font-size:1.6rem;margin:.2rem 0}
@@ -212,33 +216,76 @@ NAV: Sequence[tuple[str, str]] = (
 """Header links on every page, the linked-data pages and the UI pages alike."""
 
 
+CSP = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+"""Only this origin, on every page: YASGUI and the linked-data pages set inline styles, nothing more."""
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+"""Headers of every HTML page this server sends."""
+
+
 def page(
     title: str,
     body: str,
     *,
     root: str = "",
+    current: str = "",
     alternates: Sequence[tuple[str, str]] = (),
     description: str = "",
+    head: str = "",
+    tail: str = "",
+    notice: str = "",
+    inline_css: bool = True,
 ) -> str:
-    """A whole HTML document: inline CSS, the header, ``body`` (already escaped HTML).
+    """The one page shell: the same header, navigation and footer on every page of the server.
 
-    ``alternates`` are ``(media type, href)`` pairs advertised with ``<link rel="alternate">`` so
-    crawlers find the RDF of the page without content negotiation.
+    ``body`` is escaped HTML, put in ``<main>`` unless it is a ``<main>`` element already.
+    ``current`` marks its navigation link (``aria-current``). ``alternates`` are ``(media type,
+    href)`` pairs advertised with ``<link rel="alternate">`` so crawlers find the RDF of the page.
+    ``head`` and ``tail`` are a page's own assets (already escaped), ``notice`` a status line above
+    the content; pages that bring their own stylesheet drop the inline one.
     """
     links = "".join(
         f'<link rel="alternate" type="{esc(media)}" href="{esc(href)}">'
         for media, href in alternates
     )
     meta = f'<meta name="description" content="{esc(description)}">' if description else ""
-    nav = " ".join(f'<a href="{esc(root + path)}">{esc(text)}</a>' for path, text in NAV)
+    style = f"<style>{CSS}</style>" if inline_css else ""
+    mark = ' aria-current="page"'
+    nav = "".join(
+        f'<a href="{esc(root + path)}"{mark if path == current else ""}>{esc(text)}</a>'
+        for path, text in NAV
+    )
+    main = body if body.lstrip().startswith("<main") else f"<main>\n{body}\n</main>"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)} · ftgraph</title>{meta}{links}<style>{CSS}</style></head>\n"
-        f'<body><header><strong><a href="{esc(root + "/")}">ftgraph</a></strong>'
-        f"<nav>{nav}</nav></header>\n<main>\n{body}\n</main></body></html>\n"
+        f"<title>{esc(title)} · ftgraph</title>{meta}"
+        f'<link rel="icon" href="{esc(root)}/favicon.svg" type="image/svg+xml">'
+        f"{links}{style}{head}</head>\n"
+        '<body><header class="site-header"><nav aria-label="Site">'
+        f'<a class="brand" href="{esc(root + "/")}">ftgraph</a>{nav}</nav></header>\n'
+        f"{notice}{main}\n"
+        '<footer class="site-footer">Aix-Marseille French Tech knowledge graph · SPARQL endpoint '
+        f'<a href="{esc(root)}/sparql">/sparql</a> · <a href="{esc(root)}/.well-known/void">VoID</a>'
+        f' · <a href="{esc(root)}/health">health</a></footer>\n'
+        f"{tail}</body></html>\n"
     )
+
+
+def html_response(
+    html: str, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    """A page with the headers every page carries (CSP, nosniff, referrer policy) plus ``headers``."""
+    return HTMLResponse(html, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})})
 
 
 def not_found_page(iri: str, root: str = "") -> str:

@@ -27,9 +27,10 @@ from starlette.staticfiles import StaticFiles
 from ftgraph.config import Settings
 from ftgraph.sparql.named_queries import load_named_queries
 from ftgraph.vocab import ALL_PREFIXES
+from ftgraph.web import shell
 from ftgraph.web.overview import Overview, UiState, example_query, overview_for
 from ftgraph.web.responses import mount_root
-from ftgraph.web.shell import NAV, href_for
+from ftgraph.web.shell import href_for
 
 if TYPE_CHECKING:
     from ftgraph.web.runtime import Runtime
@@ -40,13 +41,6 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 """Build output of ``frontend/`` (git-ignored); missing until ``npm run build`` has run."""
 
 ASSETS = ("site.css", "query.css", "query.js", "timeline.js", "graph.js")
-
-CSP = (
-    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-    "style-src 'self' 'unsafe-inline'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'self'"
-)
-"""Only this origin: YASGUI sets inline styles, nothing else needs more."""
 
 FAVICON = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
@@ -129,38 +123,18 @@ def page(
         if missing
         else ""
     )
-    current = ' aria-current="page"'
-    nav = "".join(
-        f'<a href="{href}"{current if href == path else ""}>{label}</a>' for href, label in NAV
+    html = shell.page(
+        title,
+        body,
+        current=path,
+        notice=notice,
+        head=links,
+        tail=(_json_script(data) if data is not None else "") + tags,
+        inline_css="site.css" not in v,
     )
-    html = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} · ftgraph</title>
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-{links}
-</head>
-<body>
-<header class="site-header"><nav aria-label="Site"><a class="brand" href="/">ftgraph</a>{nav}</nav></header>
-{notice}{body}
-<footer class="site-footer">Aix-Marseille French Tech knowledge graph · SPARQL endpoint
-<a href="/sparql">/sparql</a> · <a href="/.well-known/void">VoID</a> · <a href="/health">health</a></footer>
-{_json_script(data) if data is not None else ""}{tags}
-</body>
-</html>"""
     if root:
         html = re.sub(r'\b(href|src)="/', rf'\1="{root}/', html)
-    return HTMLResponse(
-        html,
-        headers={
-            "Content-Security-Policy": CSP,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "Cache-Control": "no-cache",
-        },
-    )
+    return shell.html_response(html, headers={"Cache-Control": "no-cache"})
 
 
 def landing_body(ov: Overview, endpoint: str) -> str:
