@@ -73,3 +73,20 @@ def test_timeout_mid_stream_truncates_answer(server: LiveServer) -> None:
     assert b"INCOMPLETE" in received
     server.idle_workers()
     assert httpx.get(server.sparql, params={"query": "ASK {}"}).status_code == 200
+
+
+def test_a_deadline_passed_before_the_answer_starts_is_a_503_not_a_cut_stream(
+    server: LiveServer,
+) -> None:
+    """A vanishing ``timeout`` (found by schemathesis): the first bytes can arrive with the deadline;
+    the client then gets a 503 with Retry-After, never a stream cut before its first row."""
+    for _ in range(20):
+        r = httpx.get(
+            server.sparql,
+            params={"query": ENDLESS_ROWS, "timeout": "1e-9"},
+            headers={"Accept": "text/csv", "Accept-Encoding": "identity"},
+            timeout=30,
+        )
+        assert r.status_code == 503, r.text[:200]
+        assert r.headers["retry-after"].isdigit()
+    server.idle_workers()

@@ -233,6 +233,10 @@ class Turn:
         wait_until = min(deadline, loop.time() + self.rt.settings.queue_wait)
         self.execution = await self.rt.backend.execute(job, deadline, wait_until=wait_until)
         await self.execution.start()
+        if not self.execution.complete and loop.time() >= deadline:
+            # Its first bytes came in just as the deadline passed: a stream it would cut at once.
+            self.execution.close()
+            raise QueryTimeout()
         return self.execution
 
     def leave(self) -> None:
