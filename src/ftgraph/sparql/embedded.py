@@ -108,6 +108,7 @@ class Execution:
     def __init__(self, engine: Engine, worker: _Worker, deadline: float) -> None:
         self._engine = engine
         self._worker = worker
+        self._deadline = deadline
         self._watchdog = asyncio.get_running_loop().call_at(deadline, self._expire)
         self._done = False
         self._expired = False
@@ -153,6 +154,11 @@ class Execution:
             self._worker.kill()
             self._finish()
             raise QueryError(500, f"Unexpected frame {kind!r} from query worker")
+        if kind == ord("S") and asyncio.get_running_loop().time() >= self._deadline:
+            # The stream's first bytes came in as the deadline passed, before the watchdog ran:
+            # it would be cut before its first row, so it never starts.
+            self._expire()
+            raise QueryTimeout()
         self.format = ALL_FORMATS[payload[0]]
         self.head = payload[1:]
         self.nbytes = len(self.head)

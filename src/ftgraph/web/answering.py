@@ -233,10 +233,6 @@ class Turn:
         wait_until = min(deadline, loop.time() + self.rt.settings.queue_wait)
         self.execution = await self.rt.backend.execute(job, deadline, wait_until=wait_until)
         await self.execution.start()
-        if not self.execution.complete and loop.time() >= deadline:
-            # Its first bytes came in just as the deadline passed: a stream it would cut at once.
-            self.execution.close()
-            raise QueryTimeout()
         return self.execution
 
     def leave(self) -> None:
@@ -301,13 +297,6 @@ async def answer_query(
     query): one that is refused or does not parse is the server's fault, a 500, never a 400.
     """
 
-    def refused(message: str) -> Response:
-        if own_query is None:
-            done(400, message, 0)
-            return _error(400, message)
-        done(500, message, 0)
-        return _error(500, f"Query {own_query!r} failed: {message}")
-
     m = rt.metrics
     qhash = query_hash(req.query)
 
@@ -318,6 +307,13 @@ async def answer_query(
         ex = turn.execution
         shown = fmt or (ex.format.name if ex and ex.format else None)
         record_answer(m, qhash, method, shown, nbytes, started, status, note)
+
+    def refused(message: str) -> Response:
+        if own_query is None:
+            done(400, message, 0)
+            return _error(400, message)
+        done(500, message, 0)
+        return _error(500, f"Query {own_query!r} failed: {message}")
 
     m.active.inc()
     try:
