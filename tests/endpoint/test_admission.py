@@ -185,3 +185,25 @@ def test_admission_wait_is_bounded_and_cancel_leaves_no_trace() -> None:
         return adm.clients
 
     assert asyncio.run(scenario()) == 0
+
+
+def test_a_wait_that_ends_as_the_slot_is_freed_is_not_a_500() -> None:
+    """CI found it: the timeout cancels the waiting turn at once, ``leave`` drops that turn, and the
+    waiter's own clean-up must not fail on it (it raised ``ValueError``, a 500)."""
+
+    async def scenario() -> tuple[int, int]:
+        adm = Admission(per_client=1, queue=1, wait=5)
+        loop = asyncio.get_running_loop()
+        await adm.enter("a", loop.time() + 10)
+        waiter = asyncio.ensure_future(adm.enter("a", loop.time() + 10))
+        await asyncio.sleep(0)
+        waiter.cancel()  # as ``asyncio.timeout_at`` does: the awaited turn is cancelled now
+        adm.leave("a")  # ... and the running query ends before the waiter wakes
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        during = adm.clients
+        await adm.enter("a", loop.time() + 10)  # the slot is free again
+        adm.leave("a")
+        return during, adm.clients
+
+    assert asyncio.run(scenario()) == (0, 0)

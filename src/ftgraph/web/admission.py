@@ -73,7 +73,10 @@ class Admission:
                 self.leave(client)  # the slot was handed over just as we gave up: pass it on
             else:
                 turn.cancel()
-                state.waiting.remove(turn)
+                # ``leave`` may already have dropped our cancelled turn (a timeout cancels it at once,
+                # and another query can finish before this handler runs).
+                if turn in state.waiting:
+                    state.waiting.remove(turn)
                 self._forget_if_idle(client, state)
             if isinstance(exc, TimeoutError):
                 raise TooManyQueries(
@@ -98,8 +101,8 @@ class Admission:
         self._forget_if_idle(client, state)
 
     def _forget_if_idle(self, client: str, state: _Client) -> None:
-        if state.running <= 0 and not state.waiting:
-            self._clients.pop(client, None)
+        if state.running <= 0 and not state.waiting and self._clients.get(client) is state:
+            del self._clients[client]
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self.wait / 2))
