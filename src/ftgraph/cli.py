@@ -148,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         "-f",
         choices=FORMATS,
-        help="json|csv|tsv|xml for SELECT/ASK (default json); ttl|nt|xml|jsonld for "
-        "CONSTRUCT/DESCRIBE (default ttl)",
+        help="json|xml|csv|tsv for SELECT/ASK (default json); ttl|nt|rdf|jsonld (or xml, json) "
+        "for CONSTRUCT/DESCRIBE (default ttl)",
     )
     p.set_defaults(func=cmd_query)
 

@@ -13,6 +13,10 @@ BUILD_INFO_FILE = "ftgraph-build.json"
 """The record a complete build writes into its version directory (version, time, counts); a store
 without it was not made by ``ftgraph build``."""
 
+DERIVED_STORE_DIR = "derived"
+"""In each version directory: a store holding exactly the quads the build derived (alignment
+entailments, article mentions), each in the graph of its premise, so pages never re-guess them."""
+
 
 def default_store() -> Path:
     """Store under the user's data directory, so a fresh laptop needs no configuration."""

@@ -11,9 +11,9 @@ import pyoxigraph as ox
 import pytest
 
 from endpoint.live import make_store
+from ftgraph.formats import ALL_FORMATS, RESULT_FORMATS
 from ftgraph.sparql.embedded import Engine
 from ftgraph.sparql.jobs import Job, decode_substitutions, encode_substitutions
-from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 HOSTILE = '" } ; DROP ALL ; SELECT * { ?s ?p ?o } #'

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from endpoint.live import LiveServer
-from ftgraph.sparql.protocol import RESULT_FORMATS
+from ftgraph.formats import RESULT_FORMATS
 from ftgraph.web.app import hot_request_key
 from ftgraph.web.caches import (
     HOT_REQUEST_BYTES,

@@ -260,3 +260,26 @@ def test_etag_gives_304(http: httpx.Client) -> None:
     assert again.status_code == 304
     other = http.get("/doc" + VP_PATH, headers={"accept": "application/trig"})
     assert other.headers["etag"] != etag
+
+
+def test_the_page_folds_what_the_build_recorded_as_derived(
+    http: httpx.Client, built_store: Path
+) -> None:
+    """The page reads the build's derivation record (issue 10), it does not re-derive: a recorded
+    entailment is in the fold, a curated fact is not."""
+    from ftgraph.config import DERIVED_STORE_DIR
+
+    record = open_read_only(built_store.resolve() / DERIVED_STORE_DIR)
+    vp = ox.NamedNode(VP)
+    derived_types = {
+        q.object.value
+        for q in record.quads_for_pattern(vp, ox.NamedNode(str(RDF.type)), None, None)
+    }
+    assert "http://www.w3.org/ns/org#Organization" in derived_types
+    r = fetch(http, VP_PATH, "text/html")
+    curated, _, fold = r.text.partition("(derived at build time from the ontology's alignment)")
+    assert fold, "the page has a fold of derived facts"
+    fold = fold.split("</details>")[0]
+    for iri in derived_types:
+        assert iri in fold and iri not in curated, iri
+    assert str(FTG.Organisation) not in fold  # stated in the articles, so curated

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from ftgraph.graph.derive import Alignment
 from ftgraph.vocab import BASE, ID, ONTOLOGY_GRAPH, PREFIXES, SOURCE
 from ftgraph.web import describe as d
 from ftgraph.web import documents as docs
@@ -85,21 +84,6 @@ def test_negotiate_refuses(accept: str | None, param: str | None) -> None:
 @pytest.mark.parametrize("rest", ["", "/x", "a b", "a<b", 'a"b', "a{b}"])
 def test_invalid_paths_name_no_iri(rest: str) -> None:
     assert docs.iri_for_path("id", rest) is None
-
-
-def test_derived_quads_are_the_ones_the_alignment_entails() -> None:
-    align = Alignment(superproperties={FTG_LOCATION: frozenset({SCHEMA_LOCATION})})
-    stated = ox.Quad(A, FTG_LOCATION, PLACE, ART)
-    entailed = ox.Quad(A, SCHEMA_LOCATION, PLACE, ART)
-    other_graph = ox.Quad(A, SCHEMA_LOCATION, PLACE, N(SOURCE + "other"))
-    assert d.derived_quads([stated, entailed, other_graph], align) == {entailed}
-
-
-def test_mutually_entailing_quads_stay_curated() -> None:
-    p, q = N("http://example.org/p"), N("http://example.org/q")
-    align = Alignment(superproperties={p: frozenset({q}), q: frozenset({p})})
-    quads = [ox.Quad(A, p, PLACE, ART), ox.Quad(A, q, PLACE, ART)]
-    assert d.derived_quads(quads, align) == frozenset()
 
 
 def description() -> d.Description:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ftgraph.sparql.protocol import (
-    GRAPH_FORMATS,
-    RESULT_FORMATS,
-    ProtocolError,
-    choose_format,
-    negotiate,
-    parse_query_request,
-)
+from ftgraph.formats import GRAPH_FORMATS, RESULT_FORMATS, choose_format
+from ftgraph.sparql.protocol import ProtocolError, negotiate, parse_query_request
 
 
 def parse(

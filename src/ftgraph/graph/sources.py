@@ -17,6 +17,7 @@ from typing import Literal
 import pyoxigraph as ox
 
 from ftgraph import __version__
+from ftgraph.formats import TRIG, TURTLE, Format
 from ftgraph.vocab import ONTOLOGY_GRAPH, SOURCE
 
 Kind = Literal["ontology", "data", "shapes"]
@@ -156,15 +157,15 @@ def _rdflib_position(data: bytes, fmt: str) -> tuple[int, int, str] | None:
     return None
 
 
-def _parse(path: Path, data: bytes, fmt: ox.RdfFormat) -> tuple[list[ox.Quad], dict[str, str]]:
+def _parse(path: Path, data: bytes, fmt: Format) -> tuple[list[ox.Quad], dict[str, str]]:
     """Parse with pyoxigraph; blank nodes renamed so two files never share one by accident."""
-    parser = ox.parse(data, format=fmt, rename_blank_nodes=True)
+    parser = ox.parse(data, format=fmt.rdf, rename_blank_nodes=True)
     try:
         quads = list(parser)
     except SyntaxError as err:
         line, column, message = syntax_error_position(err)
         if line == 0:
-            fallback = _rdflib_position(data, "trig" if fmt == ox.RdfFormat.TRIG else "turtle")
+            fallback = _rdflib_position(data, fmt.name)  # rdflib names them alike
             if fallback is not None:
                 line, column, _ = fallback
         raise InputError(path, line, column, message) from err
@@ -357,10 +358,10 @@ def parse_file(root: Path, path: Path, kind: Kind) -> SourceFile:
     data = path.read_bytes()
     rel = path.relative_to(root).as_posix()
     if kind == "data":
-        quads, prefixes = _parse(path, data, ox.RdfFormat.TRIG)
+        quads, prefixes = _parse(path, data, TRIG)
         _check_source_graphs(path, data.decode("utf-8"), quads, prefixes)
     else:
-        quads, prefixes = _parse(path, data, ox.RdfFormat.TURTLE)
+        quads, prefixes = _parse(path, data, TURTLE)
         if kind == "ontology":
             g = ox.NamedNode(ONTOLOGY_GRAPH)
             quads = [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]

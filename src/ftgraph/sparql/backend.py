@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from ftgraph.formats import Format
 from ftgraph.sparql.jobs import Job
-from ftgraph.sparql.protocol import Format
 
 
 class Answer(Protocol):

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftgraph.sparql.protocol import ALL_FORMATS, Format
+from ftgraph.formats import ALL_FORMATS, Format
 
 if TYPE_CHECKING:
     pass

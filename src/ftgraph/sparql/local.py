@@ -9,25 +9,13 @@ from typing import IO, Literal
 
 import pyoxigraph as ox
 
+from ftgraph.formats import ALL_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format, format_from_token
+
 ResultKind = Literal["solutions", "boolean", "graph"]
 
-RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "json": ox.QueryResultsFormat.JSON,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-    "xml": ox.QueryResultsFormat.XML,
-}
-"""Formats for SELECT and ASK."""
-
-GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "xml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-"""Formats for CONSTRUCT and DESCRIBE."""
-
-FORMATS = sorted({*RESULT_FORMATS, *GRAPH_FORMATS})
+FORMATS = sorted({f.tokens[0] for f in ALL_FORMATS})
+"""``--format`` values: the short ``?format=`` token of each ``/sparql`` format; as on ``/sparql``,
+the query's form decides what a shared token (``xml``, ``json``) names."""
 
 
 class LocalQueryError(Exception):
@@ -60,7 +48,9 @@ def run_query(
 
     ``fmt`` defaults to ``json`` for SELECT/ASK and ``ttl`` for CONSTRUCT/DESCRIBE.
     """
-    if fmt is not None and fmt not in RESULT_FORMATS and fmt not in GRAPH_FORMATS:
+    graph_format = format_from_token(fmt or "ttl", GRAPH_FORMATS)
+    results_format = format_from_token(fmt or "json", RESULT_FORMATS)
+    if graph_format is None and results_format is None:
         raise LocalQueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
         # The store's default graph already is the union of all graphs (materialised at build time).
@@ -68,23 +58,21 @@ def run_query(
     except SyntaxError as err:
         raise LocalQueryError(str(err)) from err
     if isinstance(result, ox.QueryTriples):
-        graph_format = GRAPH_FORMATS.get(fmt or "ttl")
-        if graph_format is None:
-            raise LocalQueryError(
-                f"format {fmt!r} is for SELECT/ASK; use {', '.join(GRAPH_FORMATS)}"
-            )
-        _serialize(lambda: result.serialize(output, graph_format))
+        target = _offered(fmt, graph_format, "SELECT/ASK", GRAPH_FORMATS).rdf
+        _serialize(lambda: result.serialize(output, target))
         return "graph"
-    results_format = RESULT_FORMATS.get(fmt or "json")
-    if results_format is None:
-        raise LocalQueryError(
-            f"format {fmt!r} is for CONSTRUCT/DESCRIBE; use {', '.join(RESULT_FORMATS)}"
-        )
-    if isinstance(result, ox.QueryBoolean):
-        _serialize(lambda: result.serialize(output, results_format))
-        return "boolean"
-    _serialize(lambda: result.serialize(output, results_format))
-    return "solutions"
+    answer = _offered(fmt, results_format, "CONSTRUCT/DESCRIBE", RESULT_FORMATS).results
+    _serialize(lambda: result.serialize(output, answer))
+    return "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
+
+
+def _offered(
+    token: str | None, fmt: Format | None, other: str, offered: tuple[Format, ...]
+) -> Format:
+    if fmt is None:
+        short = ", ".join(f.tokens[0] for f in offered)
+        raise LocalQueryError(f"format {token!r} is for {other}; use {short}")
+    return fmt
 
 
 def _serialize(write: Callable[[], object]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ftgraph.sparql.protocol import ALL_FORMATS, Format
+from ftgraph.formats import ALL_FORMATS, Format
 from ftgraph.vocab import DATASET, PREFIXES, RDF_TYPE
 
 SD = PREFIXES["sd"]
@@ -61,16 +61,9 @@ def service_description(
 
 _PREFIXES = {k: PREFIXES[k] for k in ("sd", "void", "rdf", "rdfs")}
 
-_OX = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-
 
 def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
     """Serialize a small graph in a negotiated graph format, with the project prefixes."""
-    out = ox.serialize(triples, format=_OX[fmt.name], prefixes=_PREFIXES)
+    out = ox.serialize(triples, format=fmt.rdf, prefixes=_PREFIXES)
     assert out is not None
     return out

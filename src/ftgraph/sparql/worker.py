@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ftgraph.config import BUILD_INFO_FILE
-from ftgraph.sparql.protocol import ALL_FORMATS
+from ftgraph.formats import ALL_FORMATS
 
 if TYPE_CHECKING:
     pass
@@ -105,7 +105,7 @@ def _run_job(
     if proc:
         global _procedures
         if _procedures is None:
-            _procedures = _load_procedures(store)
+            _procedures = _load_procedures(store, _store_path)
         _run_procedure(_procedures, proc, query, out)
         return
     kwargs: dict[str, Any] = {"base_iri": base_iri}
@@ -135,11 +135,8 @@ def _run_job(
         _write_all(out, _errorframe(406, f"No acceptable format; this query can return {offered}"))
         return
     fmt = ALL_FORMATS[idx]
-    target = (
-        getattr(ox.RdfFormat, _OX_RDF[fmt.name])
-        if is_graph
-        else getattr(ox.QueryResultsFormat, fmt.name.upper())
-    )
+    target = fmt.serializer
+    assert target is not None  # every /sparql format has one
     writer = _FrameWriter(out, idx)
     try:
         result.serialize(writer, target)
@@ -155,11 +152,14 @@ _procedures: Callable[[str, str], bytes] | None = None
 """The worker's procedure dispatcher, made on its first procedure job (one store per worker)."""
 
 _procedures_factory = ""
-"""``module:function`` making the dispatcher from the store: the caller's, given at spawn, so this
-pool runs the procedures of the layer above it without importing that layer."""
+"""``module:function`` making the dispatcher from the store and its directory: the caller's, given
+at spawn, so this pool runs the procedures of the layer above it without importing that layer."""
+
+_store_path = Path()
+"""The directory of the store this worker opened (a build keeps its sidecars there)."""
 
 
-def _load_procedures(store: Any) -> Callable[[str, str], bytes]:
+def _load_procedures(store: Any, path: Path) -> Callable[[str, str], bytes]:
     """The dispatcher named by :data:`_procedures_factory`.
 
     Raises:
@@ -168,13 +168,10 @@ def _load_procedures(store: Any) -> Callable[[str, str], bytes]:
     if not _procedures_factory:
         raise ValueError("this query pool runs no procedures")
     module, _, name = _procedures_factory.partition(":")
-    factory: Callable[[Any], Callable[[str, str], bytes]] = getattr(
+    factory: Callable[[Any, Path], Callable[[str, str], bytes]] = getattr(
         importlib.import_module(module), name
     )
-    return factory(store)
-
-
-_OX_RDF = {"turtle": "TURTLE", "ntriples": "N_TRIPLES", "rdfxml": "RDF_XML", "jsonld": "JSON_LD"}
+    return factory(store, path)
 
 
 def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
@@ -208,8 +205,9 @@ def _cap_memory(memory_mb: int) -> None:
 
 def worker_main(store_path: str, memory_mb: int = 0, procedures: str = "") -> None:
     """Worker entry point: open the store read-only, then evaluate jobs until stdin closes."""
-    global _procedures_factory
+    global _procedures_factory, _store_path
     _procedures_factory = procedures
+    _store_path = Path(store_path)
     _die_with_parent()
     _cap_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C goes to it

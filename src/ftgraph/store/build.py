@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from ftgraph.config import BUILD_INFO_FILE
+from ftgraph.config import BUILD_INFO_FILE, DERIVED_STORE_DIR
 from ftgraph.store.reader import LEASE_FILE, BuildInfo, is_leased, read_build_info
 from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 
@@ -170,6 +170,42 @@ def with_union(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
         yield ox.Quad(*q.triple)  # no graph name: the default graph
 
 
+RECORD_BATCH = 100_000
+"""Derived quads held in Python before they go to the derivation record (bounds the memory)."""
+
+
+def recording(
+    derived: Iterable[ox.Quad], record: ox.Store, predicates: set[ox.NamedNode]
+) -> Iterator[ox.Quad]:
+    """The derived quads, passed through, each also written to ``record`` (and its predicate noted).
+
+    The stream may repeat a quad or restate a stated one: the record's set semantics remove
+    repeats, and :func:`forget_stated` the stated ones.
+    """
+    batch: list[ox.Quad] = []
+    for q in derived:
+        batch.append(q)
+        predicates.add(q.predicate)
+        if len(batch) >= RECORD_BATCH:
+            record.bulk_extend(batch)
+            batch.clear()
+        yield q
+    record.bulk_extend(batch)
+
+
+def forget_stated(
+    record: ox.Store, stated: Iterable[ox.Quad], predicates: set[ox.NamedNode]
+) -> None:
+    """Drop from the record what the inputs state themselves: a curated fact is never "derived".
+
+    Only stated quads with a predicate the derivation produced can be in the record, so only those
+    are looked up.
+    """
+    for q in stated:
+        if q.predicate in predicates and q in record:
+            record.remove(q)
+
+
 def _load(
     version_path: Path, inputs: Inputs, version: str, built_at: str, phases: dict[str, float]
 ) -> BuildInfo:
@@ -189,9 +225,15 @@ def _load(
         started = now
 
     store = ox.Store(str(version_path))
+    derivations = ox.Store(str(version_path / DERIVED_STORE_DIR))
     ontology = [q for f in inputs.ontology for q in f.quads]
     derived = derive.derive_stream(ontology, (q for f in inputs.data for q in f.quads))
-    store.bulk_extend(with_union(itertools.chain(inputs.dataset_quads(), derived)))
+    predicates: set[ox.NamedNode] = set()
+    recorded = recording(derived, derivations, predicates)
+    store.bulk_extend(with_union(itertools.chain(inputs.dataset_quads(), recorded)))
+    forget_stated(derivations, inputs.dataset_quads(), predicates)
+    derivations.flush()
+    del derivations
     lap("bulk_load")
     # The meta graph stays out of the default graph: VoID describes the data, not itself.
     store.bulk_extend([*_meta_quads(version, built_at), *void.describe(store)])

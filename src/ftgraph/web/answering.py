@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Send
 
+from ftgraph.formats import ALL_FORMATS, Format
 from ftgraph.sparql.analysis import (
     QueryRefused,
     analyze_query,
@@ -23,11 +24,7 @@ from ftgraph.sparql.analysis import (
 from ftgraph.sparql.backend import Answer
 from ftgraph.sparql.embedded import NoWorker
 from ftgraph.sparql.jobs import Job, QueryError, QueryTimeout, Substitution
-from ftgraph.sparql.protocol import (
-    ALL_FORMATS,
-    Format,
-    QueryRequest,
-)
+from ftgraph.sparql.protocol import QueryRequest
 from ftgraph.web.admission import TooManyQueries
 from ftgraph.web.caches import HotAnswer, cacheable, identity_headers
 from ftgraph.web.describe import answer as page_answer

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ftgraph.config import Settings
+from ftgraph.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, choose_format, format_from_token
 from ftgraph.sparql.jobs import encode_substitutions
 from ftgraph.sparql.named_queries import (
     TIMEOUT_PARAM,
@@ -34,17 +35,7 @@ from ftgraph.sparql.named_queries import (
     ParameterError,
     load_named_queries,
 )
-from ftgraph.sparql.protocol import (
-    GRAPH_FORMATS,
-    RESULT_FORMATS,
-    Format,
-    Negotiated,
-    ProtocolError,
-    QueryRequest,
-    choose_format,
-    format_from_token,
-    parse_timeout,
-)
+from ftgraph.sparql.protocol import Negotiated, ProtocolError, QueryRequest, parse_timeout
 from ftgraph.vocab import BASE, PREFIXES
 from ftgraph.web.answering import answer_not_modified, answer_query
 from ftgraph.web.responses import mount_root
@@ -64,14 +55,6 @@ PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "date": {"type": "string", "format": "date"},
 }
 """OpenAPI schema of each named-query parameter type (validation itself is ``Parameter.bind``)."""
-
-_OX_GRAPH = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-
 
 # --------------------------------------------------------------------------------------------
 # Plain functions: parameters, evaluation, descriptions
@@ -481,7 +464,7 @@ def create_router(settings: Settings) -> APIRouter:
             return PlainTextResponse(f"Available as {offered}\n", status_code=406)
         base = str(request.base_url)
         triples = sparql_examples(queries, base + "sparql", base + "api/queries/")
-        body = ox.serialize(triples, format=_OX_GRAPH[fmt.name], prefixes=EXAMPLE_PREFIXES)
+        body = ox.serialize(triples, format=fmt.rdf, prefixes=EXAMPLE_PREFIXES)
         assert body is not None
         return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 

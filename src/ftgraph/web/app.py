@@ -25,15 +25,9 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from ftgraph.config import Settings
+from ftgraph.formats import GRAPH_FORMATS, choose_format
 from ftgraph.sparql import service_description as sdesc
-from ftgraph.sparql.protocol import (
-    GRAPH_FORMATS,
-    Negotiated,
-    ProtocolError,
-    QueryRequest,
-    choose_format,
-    parse_query_request,
-)
+from ftgraph.sparql.protocol import Negotiated, ProtocolError, QueryRequest, parse_query_request
 from ftgraph.vocab import META_GRAPH
 from ftgraph.web import api, linked_data
 from ftgraph.web.answering import (

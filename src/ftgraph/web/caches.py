@@ -7,11 +7,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from ftgraph.config import Settings
+from ftgraph.formats import Format
 from ftgraph.sparql.analysis import (
     QueryFacts,
-)
-from ftgraph.sparql.protocol import (
-    Format,
 )
 
 RESULT_CACHE_ENTRY = 8 * 1024 * 1024

@@ -12,11 +12,12 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from ftgraph.graph.derive import Alignment, _consequences, alignment
+from ftgraph.config import DERIVED_STORE_DIR
 from ftgraph.vocab import META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SOURCE
 
 RDFS_LABEL = ox.NamedNode(PREFIXES["rdfs"] + "label")
@@ -73,25 +74,6 @@ def exists(store: ox.Store, node: ox.NamedNode) -> bool:
     return any(q.graph_name != META for q in store.quads_for_pattern(None, None, node, None))
 
 
-def derived_quads(quads: Iterable[ox.Quad], align: Alignment) -> frozenset[ox.Quad]:
-    """Quads another quad of the same graph entails in one step (the build's alignment rules).
-
-    A pair entailing each other (equivalent properties, inverses) stays curated: neither side
-    can be told to be the premise.
-    """
-    present = set(quads)
-    entailed_by: dict[ox.Quad, set[ox.Quad]] = {}
-    for q in present:
-        for c in _consequences(q, align):
-            if c in present and c != q:
-                entailed_by.setdefault(c, set()).add(q)
-    derived: set[ox.Quad] = set()
-    for c, premises in entailed_by.items():
-        if any(c not in entailed_by.get(p, set()) for p in premises):
-            derived.add(c)
-    return frozenset(derived)
-
-
 def _bnode_closure(store: ox.Store, quads: set[ox.Quad]) -> None:
     """Add the statements about blank nodes the description reaches (in the same graph)."""
     todo = [q for q in quads if isinstance(q.object, ox.BlankNode)]
@@ -108,8 +90,13 @@ def _bnode_closure(store: ox.Store, quads: set[ox.Quad]) -> None:
                 todo.append(more)
 
 
-def describe(store: ox.Store, iri: ox.NamedNode, align: Alignment) -> Description | None:
-    """Everything about ``iri`` (None if the graph never mentions it), with its context."""
+def describe(
+    store: ox.Store, iri: ox.NamedNode, record: ox.Store | None = None
+) -> Description | None:
+    """Everything about ``iri`` (None if the graph never mentions it), with its context.
+
+    ``record`` is the build's derivation record: its quads are the derived ones (none without it).
+    """
     own: set[ox.Quad] = set()
     subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {THIS: iri}
     outgoing = store.query(OUTGOING_QUERY, substitutions=subs)
@@ -138,7 +125,7 @@ def describe(store: ox.Store, iri: ox.NamedNode, align: Alignment) -> Descriptio
         iri,
         tuple(sorted(own, key=sort_key)),
         tuple(sorted(context - own, key=sort_key)),
-        derived_quads(own, align),
+        frozenset(q for q in own if q in record) if record is not None else frozenset(),
         more_inbound=inbound > INBOUND_CAP,
     )
 
@@ -181,19 +168,25 @@ def ontology_quads(store: ox.Store) -> list[ox.Quad]:
 
 
 class _Reader:
-    """The procedures of one worker's store; the alignment is read once, on first need."""
+    """The procedures of one worker's store; the derivation record is opened on first need."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, path: Path) -> None:
         self.store = store
-        self._alignment: Alignment | None = None
+        self.path = path
+        self._record: ox.Store | None = None
+        self._opened = False
 
-    def alignment(self) -> Alignment:
-        if self._alignment is None:
-            self._alignment = alignment(ontology_quads(self.store))
-        return self._alignment
+    def record(self) -> ox.Store | None:
+        """The build's derivation record, if this store was made by ``ftgraph build``."""
+        if not self._opened:
+            self._opened = True
+            where = self.path / DERIVED_STORE_DIR
+            if where.is_dir():
+                self._record = ox.Store.read_only(str(where))
+        return self._record
 
     def describe(self, iri: str) -> Description | None:
-        return describe(self.store, ox.NamedNode(iri), self.alignment())
+        return describe(self.store, ox.NamedNode(iri), self.record())
 
     def exists(self, iri: str) -> bool:
         return exists(self.store, ox.NamedNode(iri))
@@ -211,13 +204,13 @@ PROCEDURES = ("describe", "exists", "ontology_quads", "ontology_doc")
 """What a worker can compute besides SPARQL (a bounded set: a job names one of these)."""
 
 
-def procedures(store: ox.Store) -> Callable[[str, str], bytes]:
+def procedures(store: ox.Store, path: Path) -> Callable[[str, str], bytes]:
     """The worker's dispatcher: procedure name and argument to the pickled answer.
 
     Raises:
         ValueError: an unknown procedure or an argument the store refuses (an invalid IRI).
     """
-    reader = _Reader(store)
+    reader = _Reader(store, path)
 
     def run(name: str, argument: str) -> bytes:
         if name not in PROCEDURES:

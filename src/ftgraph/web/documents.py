@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from ftgraph.sparql.protocol import Format
+from ftgraph.formats import DOC_FORMATS, Format
 from ftgraph.vocab import (
     BASE,
     ENTITY_PREFIXES,
@@ -51,50 +51,6 @@ RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
 
 HTML_LIST_CAP = 60
 """Values shown per property on a page; a class has one incoming ``rdf:type`` per instance."""
-
-DOC_FORMATS: tuple[Format, ...] = (
-    Format("html", "text/html", "graph", ("application/xhtml+xml",), ("html", "htm")),
-    Format("turtle", "text/turtle", "graph", ("application/x-turtle",), ("ttl", "turtle")),
-    Format(
-        "jsonld",
-        "application/ld+json",
-        "graph",
-        ("application/json",),
-        ("jsonld", "json-ld", "json"),
-    ),
-    Format(
-        "ntriples",
-        "application/n-triples",
-        "graph",
-        ("text/plain",),
-        ("nt", "ntriples", "n-triples"),
-    ),
-    Format("rdfxml", "application/rdf+xml", "graph", (), ("rdf", "rdfxml", "rdf+xml", "xml")),
-    Format("trig", "application/trig", "graph", (), ("trig",)),
-    Format("nquads", "application/n-quads", "graph", (), ("nq", "nquads", "n-quads")),
-)
-"""What a document can be, in server preference order: HTML first, so ``*/*`` (curl, a browser
-without preferences) gets the page; RDF clients name their type. ``kind`` is unused here."""
-
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
-FORMAT_LABELS = {
-    "turtle": "Turtle",
-    "jsonld": "JSON-LD",
-    "ntriples": "N-Triples",
-    "rdfxml": "RDF/XML",
-    "trig": "TriG",
-    "nquads": "N-Quads",
-}
-_TOKENS = {"turtle": "ttl", "jsonld": "jsonld", "ntriples": "nt", "rdfxml": "rdf"}
-"""Short ``?format=`` value advertised for each format (all its tokens are accepted)."""
-
 
 # --------------------------------------------------------------------------------------------
 # IRIs and paths
@@ -217,7 +173,7 @@ def _dedupe(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
 
 def serialize_description(desc: Description, fmt: Format) -> bytes:
     """The description in an RDF format: a dataset (graphs = sources) or triples + provenance."""
-    target = RDF_FORMATS[fmt.name]
+    target = fmt.rdf
     doc = ox.NamedNode(doc_iri(desc.iri.value))
     if target.supports_datasets:
         meta = [
@@ -239,7 +195,7 @@ def serialize_description(desc: Description, fmt: Format) -> bytes:
 
 def serialize_ontology(quads: list[ox.Quad], fmt: Format) -> bytes:
     """The whole ontology graph; one source, so document-level provenance says it all."""
-    target = RDF_FORMATS[fmt.name]
+    target = fmt.rdf
     doc = ox.NamedNode(doc_iri(ONTOLOGY))
     meta = [
         ox.Quad(doc, RDF_TYPE, FOAF_DOCUMENT),
@@ -263,7 +219,7 @@ def format_links(iri: str, root: str = "") -> list[tuple[str, str, str]]:
     """(label, media type, href) of every RDF rendering of the document about ``iri``."""
     base = doc_path(iri, root)
     return [
-        (FORMAT_LABELS[f.name], f.media_type, f"{base}?format={_TOKENS.get(f.name, f.tokens[0])}")
+        (f.label, f.media_type, f"{base}?format={f.tokens[0]}")
         for f in DOC_FORMATS
         if f.name != "html"
     ]

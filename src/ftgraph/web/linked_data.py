@@ -28,7 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from ftgraph.config import Settings
-from ftgraph.sparql.protocol import Format, choose_format, format_from_token
+from ftgraph.formats import DOC_FORMATS, Format, choose_format, format_from_token
 from ftgraph.vocab import (
     BASE,
     GRAPH,
@@ -39,7 +39,6 @@ from ftgraph.web.describe import (
     Description,
 )
 from ftgraph.web.documents import (
-    DOC_FORMATS,
     doc_path,
     format_links,
     iri_for_path,

@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ftgraph.formats import ALL_FORMATS, RESULT_FORMATS
 from ftgraph.sparql.jobs import Job, QueryError, QueryTimeout
 from ftgraph.sparql.named_queries import NamedQuery
-from ftgraph.sparql.protocol import ALL_FORMATS, RESULT_FORMATS
 from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 
 if TYPE_CHECKING:

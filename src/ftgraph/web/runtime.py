@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 
 from ftgraph.config import Settings
+from ftgraph.formats import ALL_FORMATS, RESULT_FORMATS
 from ftgraph.sparql import service_description as sdesc
 from ftgraph.sparql.analysis import (
     parse_allowlist,
@@ -24,10 +25,6 @@ from ftgraph.sparql.analysis import (
 from ftgraph.sparql.backend import Backend
 from ftgraph.sparql.embedded import Engine
 from ftgraph.sparql.jobs import Job
-from ftgraph.sparql.protocol import (
-    ALL_FORMATS,
-    RESULT_FORMATS,
-)
 from ftgraph.store.reader import Lease, acquire_lease, resolve_version
 from ftgraph.web.admission import Admission
 from ftgraph.web.caches import HotAnswers, ResultCache, _result_cache
