@@ -234,3 +234,15 @@ def format_from_token(token: str, candidates: tuple[Format, ...]) -> Format | No
         if t in fmt.tokens or t == fmt.media_type or t in fmt.aliases:
             return fmt
     return None
+
+
+def pick_format(
+    accept: str | None, token: str | None, offered: tuple[Format, ...]
+) -> Format | None:
+    """The one rule every route negotiates by: a non-blank format token wins over ``Accept``.
+
+    A token naming nothing in ``offered`` gives None (a 406), never a fallback to ``Accept``.
+    """
+    if token is not None and token.strip():
+        return format_from_token(token, offered)
+    return choose_format(accept, offered)

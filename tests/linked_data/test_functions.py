@@ -71,14 +71,14 @@ def test_labels_html_is_escaped() -> None:
         (None, "trig", "trig"),
     ],
 )
-def test_negotiate(accept: str | None, param: str | None, name: str) -> None:
-    assert ld.negotiate(accept, param).name == name
+def test_document_format(accept: str | None, param: str | None, name: str) -> None:
+    assert ld.document_format(accept, param).name == name
 
 
 @pytest.mark.parametrize(("accept", "param"), [("image/png", None), (None, "pdf")])
 def test_negotiate_refuses(accept: str | None, param: str | None) -> None:
     with pytest.raises(ld.NotAcceptable):
-        ld.negotiate(accept, param)
+        ld.document_format(accept, param)
 
 
 @pytest.mark.parametrize("rest", ["", "/x", "a b", "a<b", 'a"b', "a{b}"])
@@ -108,7 +108,7 @@ def test_render_description_escapes_and_cites() -> None:
 
 def test_triple_formats_reify_each_statement_once_with_all_its_sources() -> None:
     desc = description()
-    nt = docs.serialize_description(desc, ld.negotiate("application/n-triples", None))
+    nt = docs.serialize_description(desc, ld.document_format("application/n-triples", None))
     triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
     rdf_subject = N(PREFIXES["rdf"] + "subject")
     rdf_predicate = N(PREFIXES["rdf"] + "predicate")

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from ftgraph import __version__
 from ftgraph.formats import TRIG, TURTLE, Format
+from ftgraph.syntax import STRING_LITERAL
 from ftgraph.vocab import ONTOLOGY_GRAPH, SOURCE
 
 Kind = Literal["ontology", "data", "shapes"]
@@ -189,8 +190,6 @@ _DIRECTIVE_AT = re.compile(r"@(?:prefix|base)\b[^<]*<[^>]*>\s*\.", re.IGNORECASE
 _DIRECTIVE_SPARQL = re.compile(r"(?:PREFIX|BASE)\s[^<]*<[^>]*>", re.IGNORECASE)
 _GRAPH_KW = re.compile(r"GRAPH(?=\s)", re.IGNORECASE)
 _LABEL = re.compile(r"<[^>]*>|\[\s*\]|[^\s{}]+")
-_STRING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.DOTALL)  # fmt: skip
 
 
 def _skip_opaque(text: str, pos: int) -> int | None:
@@ -199,7 +198,7 @@ def _skip_opaque(text: str, pos: int) -> int | None:
     c = text[pos]
     n = len(text)
     if c in "\"'":
-        m = _STRING.match(text, pos)
+        m = STRING_LITERAL.match(text, pos)
         return m.end() if m else pos + 1
     if c == "<":
         # `<` starts an IRI: TriG has no comparison operators outside of them.

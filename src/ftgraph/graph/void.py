@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 
+from ftgraph.graph.select import select
 from ftgraph.vocab import (
     BASE,
     DATASET,
@@ -80,9 +81,7 @@ class _Stats:
 
     def rows(self, query: str) -> Iterator[ox.QuerySolution]:
         # The default graph is the materialised union (a set, unlike a list of graphs).
-        result = self.store.query(query)
-        assert isinstance(result, ox.QuerySolutions)
-        yield from result
+        return select(self.store, query)
 
 
 def describe(store: ox.Store) -> list[ox.Quad]:

@@ -35,6 +35,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
+from ftgraph.graph.select import select
 from ftgraph.shacl.report import RawResult, to_rdflib
 from ftgraph.shacl.shapes import (
     CASTABLE,
@@ -78,9 +79,7 @@ class Evaluator:
     # -- queries --
 
     def _select(self, query: str) -> Iterator[ox.QuerySolution]:
-        result = self.store.query(query)
-        assert isinstance(result, ox.QuerySolutions)
-        yield from result
+        return select(self.store, query)
 
     def targets(self, shape: Node) -> _Focus:
         """Focus nodes of a target shape, SHACL instances following rdfs:subClassOf*."""
@@ -537,8 +536,7 @@ def _declared_prefixes(shapes: Shapes, constraint: Node) -> list[tuple[str, str]
 
 def _solutions(store: ox.Store, query: str, **kwargs: Any) -> Iterator[dict[str, Term]]:
     """Each solution as {variable name: bound term}, unbound variables left out."""
-    result = store.query(query, **kwargs)
-    assert isinstance(result, ox.QuerySolutions)
+    result = select(store, query, **kwargs)
     names = [v.value for v in result.variables]
     for row in result:
         out: dict[str, Term] = {}

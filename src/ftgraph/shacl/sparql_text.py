@@ -7,6 +7,8 @@ import re
 
 import pyoxigraph as ox
 
+from ftgraph.syntax import OPAQUE
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
@@ -18,8 +20,6 @@ def format_message(message: str, bound: dict[str, Term]) -> str:
     return message
 
 
-_OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.DOTALL)  # fmt: skip
 _AGGREGATE = re.compile(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", re.IGNORECASE)
 
 
@@ -30,7 +30,7 @@ def join_with_focus(select: str, focus: str) -> str | None:
     (NOT) EXISTS, with no MINUS, sub-select or SERVICE, and any aggregation groups by ``$this``.
     Otherwise None: the caller pre-binds ``$this`` node by node (exact, slower).
     """
-    bare = _OPAQUE.sub(lambda m: " " * len(m.group(0)), select)
+    bare = OPAQUE.sub(lambda m: " " * len(m.group(0)), select)
     upper = bare.upper()
     if len(re.findall(r"\bSELECT\b", upper)) != 1 or re.search(
         r"\b(MINUS|SERVICE|VALUES|BIND)\b", upper

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
+from ftgraph.syntax import COMMENT, IRIREF, STRING
+
 _PN_CHARS = r"\w\u00B7\u00C0-\uFFFF"
 _LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
 _TOKEN = re.compile(
     rf"""
     (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+  | (?P<comment>{COMMENT})
+  | (?P<string>{STRING})
+  | (?P<iri>{IRIREF})
   | (?P<var>[?$][{_PN_CHARS}]+)
   | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][{_PN_CHARS}.\-]*)?:
         (?:(?:[{_PN_CHARS}:\-]|%[0-9A-Fa-f]{{2}}|{_LOCAL_ESC})

@@ -10,10 +10,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
-PARAM_TYPES = ("iri", "string", "language", "integer", "date")
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+PARAM_TYPES: dict[str, dict[str, Any]] = {
+    "iri": {"type": "string", "format": "iri"},
+    "string": {"type": "string"},
+    "language": {"type": "string", "pattern": _LANG.pattern},
+    "integer": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+}
+"""The one registry of parameter types, each with its JSON Schema (for the OpenAPI document);
+:meth:`Parameter.bind` is what validates a value."""
 TIMEOUT_PARAM = "timeout"
 """The REST API's deadline parameter (seconds), as on ``/sparql``."""
 RESERVED_PARAMS = (TIMEOUT_PARAM,)
@@ -22,7 +32,6 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)\s+(?P<example>\S+)\s+—\s+(?P<text>.+)$"
 )
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 
 
 class ParameterError(ValueError):
@@ -68,6 +77,17 @@ class Parameter:
                 raise ParameterError(f"{self.name}: not an ISO date (YYYY-MM-DD): {raw!r}") from err
             return ox.Literal(raw, datatype=ox.NamedNode(_XSD + "date"))
         raise ParameterError(f"{self.name}: unknown parameter type {self.type!r}")
+
+    def example_json(self) -> str | int:
+        """The example as JSON would carry it (an integer for ``integer``), for OpenAPI."""
+        return int(self.example) if self.type == "integer" else self.example
+
+    def example_sparql(self) -> str:
+        """The example bound as the API binds it, in SPARQL syntax (integers stay plain)."""
+        term = self.bind(self.example)
+        if isinstance(term, ox.Literal) and term.datatype.value == _XSD + "integer":
+            return term.value
+        return str(term)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 
-from ftgraph.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, choose_format, format_from_token
+from ftgraph.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    pick_format,
+)
 
 FORMAT_PARAMS = ("format", "output", "results")
 """Parameters carrying a format token (SPARQLWrapper sends all three, rdflib ``output``)."""
@@ -63,11 +68,9 @@ def negotiate(accept: str | None, params: list[tuple[str, str]]) -> Negotiated:
     format (406 if the query turns out to be of that kind).
     """
     token = next((v for k, v in params if k in FORMAT_PARAMS and v.strip()), None)
-    if token is not None:
-        return Negotiated(
-            format_from_token(token, RESULT_FORMATS), format_from_token(token, GRAPH_FORMATS)
-        )
-    return Negotiated(choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS))
+    return Negotiated(
+        pick_format(accept, token, RESULT_FORMATS), pick_format(accept, token, GRAPH_FORMATS)
+    )
 
 
 def _media_type(content_type: str | None) -> tuple[str, dict[str, str]]:

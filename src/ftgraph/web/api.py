@@ -26,9 +26,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from ftgraph.config import Settings
-from ftgraph.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, choose_format, format_from_token
+from ftgraph.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    pick_format,
+)
 from ftgraph.sparql.jobs import encode_substitutions
 from ftgraph.sparql.named_queries import (
+    PARAM_TYPES,
     TIMEOUT_PARAM,
     NamedQuery,
     Parameter,
@@ -47,14 +53,6 @@ FORMAT_PARAM = "format"
 DOWNLOAD_FORMATS = ("csv", "tsv")
 """Formats that come as a file download (``Content-Disposition: attachment``) when asked by name."""
 
-PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
-    "iri": {"type": "string", "format": "iri"},
-    "string": {"type": "string"},
-    "language": {"type": "string", "pattern": r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
-    "integer": {"type": "integer"},
-    "date": {"type": "string", "format": "date"},
-}
-"""OpenAPI schema of each named-query parameter type (validation itself is ``Parameter.bind``)."""
 
 # --------------------------------------------------------------------------------------------
 # Plain functions: parameters, evaluation, descriptions
@@ -149,10 +147,9 @@ def choose_answer_format(
 ) -> tuple[Format | None, str]:
     """Format for a query's answer: ``?format=`` wins over ``Accept`` (protocol.py's rules)."""
     candidates = GRAPH_FORMATS if is_graph else RESULT_FORMATS
-    if token is not None and token.strip():
-        fmt = format_from_token(token, candidates)
-        return fmt, f"unknown format {token!r}"
-    return choose_format(accept, candidates), "no acceptable format"
+    given = token is not None and token.strip()
+    why = f"unknown format {token!r}" if given else "no acceptable format"
+    return pick_format(accept, token, candidates), why
 
 
 def operation_id(name: str) -> str:
@@ -198,14 +195,14 @@ def openapi_parameters(query: NamedQuery) -> list[dict[str, Any]]:
     """OpenAPI parameter objects: one per query parameter, plus ``format``."""
     params: list[dict[str, Any]] = []
     for p in query.parameters:
-        example: Any = int(p.example) if p.type == "integer" else p.example
+        example = p.example_json()
         params.append(
             {
                 "name": p.name,
                 "in": "query",
                 "required": False,
                 "description": f"{p.text} ({p.type}; left unbound when missing)",
-                "schema": {**PARAM_SCHEMAS[p.type], "examples": [example]},
+                "schema": {**PARAM_TYPES[p.type], "examples": [example]},
                 "example": example,
             }
         )
@@ -455,10 +452,8 @@ def create_router(settings: Settings) -> APIRouter:
 
     def examples(request: Request) -> Response:
         """The named queries as SPARQL examples (SHACL ``sh:SPARQLExecutable``), Turtle or JSON-LD."""
-        fmt = choose_format(request.headers.get("accept"), GRAPH_FORMATS)
-        token = request.query_params.get(FORMAT_PARAM)
-        if token:
-            fmt = format_from_token(token, GRAPH_FORMATS)
+        accept, token = request.headers.get("accept"), request.query_params.get(FORMAT_PARAM)
+        fmt = pick_format(accept, token, GRAPH_FORMATS)
         if fmt is None:
             offered = ", ".join(f.media_type for f in GRAPH_FORMATS)
             return PlainTextResponse(f"Available as {offered}\n", status_code=406)

@@ -18,6 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ftgraph.config import DERIVED_STORE_DIR
+from ftgraph.graph.select import select
 from ftgraph.vocab import META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SOURCE
 
 RDFS_LABEL = ox.NamedNode(PREFIXES["rdfs"] + "label")
@@ -99,17 +100,13 @@ def describe(
     """
     own: set[ox.Quad] = set()
     subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {THIS: iri}
-    outgoing = store.query(OUTGOING_QUERY, substitutions=subs)
-    assert isinstance(outgoing, ox.QuerySolutions)
-    for row in outgoing:
+    for row in select(store, OUTGOING_QUERY, substitutions=subs):
         p, o, g = row["p"], row["o"], row["g"]
         if isinstance(p, ox.NamedNode) and isinstance(g, ox.NamedNode | ox.BlankNode):
             assert o is not None
             own.add(ox.Quad(iri, p, o, g))
-    incoming = store.query(INCOMING_QUERY, substitutions=subs)
-    assert isinstance(incoming, ox.QuerySolutions)
     inbound = 0
-    for row in incoming:
+    for row in select(store, INCOMING_QUERY, substitutions=subs):
         s, p, g = row["s"], row["p"], row["g"]
         inbound += 1
         if inbound > INBOUND_CAP:

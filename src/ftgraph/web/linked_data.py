@@ -28,7 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from ftgraph.config import Settings
-from ftgraph.formats import DOC_FORMATS, Format, choose_format, format_from_token
+from ftgraph.formats import DOC_FORMATS, Format, pick_format
 from ftgraph.vocab import (
     BASE,
     GRAPH,
@@ -57,20 +57,16 @@ class NotAcceptable(Exception):
     """No document format fits the request."""
 
 
-def negotiate(accept: str | None, format_param: str | None) -> Format:
+def document_format(accept: str | None, format_param: str | None) -> Format:
     """The document format: an explicit ``?format=`` wins over ``Accept``.
 
     Raises:
         NotAcceptable: the parameter names no format we have, or nothing in Accept fits.
     """
-    if format_param is not None and format_param.strip():
-        fmt = format_from_token(format_param, DOC_FORMATS)
-        if fmt is None:
-            raise NotAcceptable("Unknown ?format= value")
-        return fmt
-    fmt = choose_format(accept, DOC_FORMATS)
+    fmt = pick_format(accept, format_param, DOC_FORMATS)
     if fmt is None:
-        raise NotAcceptable("No acceptable format")
+        given = format_param is not None and format_param.strip()
+        raise NotAcceptable("Unknown ?format= value" if given else "No acceptable format")
     return fmt
 
 
@@ -78,7 +74,7 @@ def wants_html(request: Request) -> bool:
     """Whether an error should be an HTML page (browsers) rather than plain text (RDF clients)."""
     try:
         return (
-            negotiate(request.headers.get("accept"), request.query_params.get("format")).name
+            document_format(request.headers.get("accept"), request.query_params.get("format")).name
             == "html"
         )
     except NotAcceptable:
@@ -153,7 +149,7 @@ async def document(
 ) -> Response:
     """The document about a thing, as HTML or RDF."""
     try:
-        fmt = negotiate(request.headers.get("accept"), request.query_params.get("format"))
+        fmt = document_format(request.headers.get("accept"), request.query_params.get("format"))
     except NotAcceptable as e:
         return not_acceptable(str(e))
     node = iri_for_path(kind, rest)
@@ -189,7 +185,7 @@ async def ontology_document(
     from ftgraph.web import ontology_doc
 
     try:
-        fmt = negotiate(request.headers.get("accept"), request.query_params.get("format"))
+        fmt = document_format(request.headers.get("accept"), request.query_params.get("format"))
     except NotAcceptable as e:
         return not_acceptable(str(e))
     root = mount_root(request)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from ftgraph.graph.select import select
 from ftgraph.vocab import FTG, META_GRAPH, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
 from ftgraph.web import shell as h
 
@@ -146,9 +147,7 @@ class _Graph:
 
 
 def _rows(store: ox.Store, query: str, subs: dict[ox.Variable, Any] | None = None) -> Iterator[Any]:
-    result = store.query(query, substitutions=subs or {})
-    assert isinstance(result, ox.QuerySolutions)
-    yield from result
+    return select(store, query, substitutions=subs or {})
 
 
 def _counts(store: ox.Store, query: str, key: str) -> dict[str, int]:

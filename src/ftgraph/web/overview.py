@@ -89,17 +89,6 @@ def format_date(value: str, datatype: str | None) -> str:
     return value
 
 
-def _parameter_term(kind: str, example: str) -> str:
-    """SPARQL syntax of a parameter's example value, bound the way the named-query API binds it."""
-    if kind == "iri":
-        return f"<{example}>"
-    if kind == "integer":
-        return example
-    if kind == "date":
-        return f'"{example}"^^<{XSD}date>'
-    return json.dumps(example, ensure_ascii=False)
-
-
 def example_query(query: NamedQuery) -> dict[str, str]:
     """A named query as a ready-to-run editor example: parameters get their example values.
 
@@ -109,7 +98,7 @@ def example_query(query: NamedQuery) -> dict[str, str]:
     text = query.text.rstrip() + "\n"
     if query.parameters:
         names = " ".join("?" + p.name for p in query.parameters)
-        values = " ".join(_parameter_term(p.type, p.example) for p in query.parameters)
+        values = " ".join(p.example_sparql() for p in query.parameters)
         notes = "".join(f"#   ?{p.name}: {p.text}\n" for p in query.parameters)
         text += f"\n# Parameters, with example values (edit them):\n{notes}VALUES ({names}) {{ ({values}) }}\n"
     return {

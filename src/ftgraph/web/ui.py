@@ -216,7 +216,7 @@ SKOS and GeoSPARQL.</p>
 </main>"""
 
 
-def query_body(state: UiState, endpoint: str, api: bool) -> str:
+def editor_body(state: UiState, endpoint: str, api: bool) -> str:
     """The editor page: examples from the named queries, download links, YASGUI, help."""
     items = "".join(
         f'<li><button type="button" data-example="{escape(q["name"])}" title="{escape(q["description"])}">'
@@ -319,7 +319,7 @@ def create_router(state: UiState) -> APIRouter:
             request,
             path="/query",
             title="SPARQL query editor",
-            body=query_body(state, endpoint, api=_serves(request, "/api/queries")),
+            body=editor_body(state, endpoint, api=_serves(request, "/api/queries")),
             scripts=("query.js",),
             styles=("query.css",),
             data={
