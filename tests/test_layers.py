@@ -61,3 +61,13 @@ def test_no_two_modules_import_each_other() -> None:
         if module not in order:
             visit(module)
     assert cycles == []
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """Issue 10's bound: a module past it mixes concerns; split it by subject."""
+    long = {
+        p.relative_to(REPO / "src").as_posix(): n
+        for p in sorted((REPO / "src" / "ftgraph").rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}
