@@ -8,6 +8,8 @@ server to 8 GB. Here a store is built to be costly to describe.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -69,6 +71,31 @@ def test_a_page_past_the_deadline_is_a_503_and_the_worker_is_replaced(
     after = heavy_server.idle_workers()
     assert after != before  # the worker that ran it was killed and replaced
     assert doc(heavy_server, PLAIN).status_code == 200
+
+
+def test_other_clients_are_served_while_a_costly_page_runs(heavy_server: LiveServer) -> None:
+    """Issue 10 acceptance: a page that runs to its deadline holds one worker, not the server."""
+    heavy_server.idle_workers()
+    statuses: list[int] = []
+    thread = threading.Thread(target=lambda: statuses.append(doc(heavy_server, DEEP).status_code))
+    thread.start()
+    try:
+        for _ in range(400):
+            if heavy_server.health()["busy"] == 1:
+                break
+            time.sleep(0.025)
+        else:
+            raise AssertionError("the costly page never took a worker")
+        transport = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(transport=transport, timeout=30) as other:
+            path = "/doc/" + PLAIN.removeprefix("https://w3id.org/ftgraph/")
+            page = other.get(heavy_server.base + path)
+            hub = other.get(heavy_server.sparql, params={"query": "ASK { ?s ?p ?o }"})
+        assert (page.status_code, hub.status_code) == (200, 200)
+        assert not statuses, "answered while the costly page was still running"
+    finally:
+        thread.join()
+    assert statuses == [503]
 
 
 def test_the_thing_of_a_costly_page_still_redirects(heavy_server: LiveServer) -> None:
