@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ftgraph.graph.void import describe, namespace_of, slug
+from ftgraph.graph.void import namespace_of, slug, statistics
 from ftgraph.store.build import build
 from ftgraph.store.reader import open_read_only, read_build_info
 from ftgraph.vocab import DATASET, ID, META_GRAPH, SOURCE, SPARQL_ENDPOINT
@@ -120,7 +120,7 @@ def test_meta_graph_has_no_blank_nodes_and_is_stable(mini_root: Path, tmp_path: 
 
 def test_describe_is_pure_over_the_store(mini_store: Path) -> None:
     db = open_read_only(mini_store)
-    quads = describe(db)
+    quads = statistics(db)
     assert all(q.graph_name == ox.NamedNode(META_GRAPH) for q in quads)
     stored = set(db.quads_for_pattern(None, None, None, ox.NamedNode(META_GRAPH)))
     # Recomputing on the built store gives back what the build stored (meta graph excluded).

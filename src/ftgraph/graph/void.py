@@ -84,7 +84,7 @@ class _Stats:
         return select(self.store, query)
 
 
-def describe(store: ox.Store) -> list[ox.Quad]:
+def statistics(store: ox.Store) -> list[ox.Quad]:
     """VoID quads (in the meta graph) describing the union of the ontology and source graphs."""
     st = _Stats(store)
     g = ox.NamedNode(META_GRAPH)

@@ -236,7 +236,7 @@ def _load(
     del derivations
     lap("bulk_load")
     # The meta graph stays out of the default graph: VoID describes the data, not itself.
-    store.bulk_extend([*_meta_quads(version, built_at), *void.describe(store)])
+    store.bulk_extend([*_meta_quads(version, built_at), *void.statistics(store)])
     store.flush()
     lap("void")
     # Last: a file written after compaction (VoID, if optimize came first) slows every later scan by
