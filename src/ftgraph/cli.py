@@ -46,15 +46,26 @@ def _err(message: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Print one line per SHACL result and a summary; exit 1 on any violation."""
-    from ftgraph.shacl.report import format_report
+    """Print the report (one line per SHACL result and a summary by default); exit 1 on any violation."""
+    from ftgraph.shacl.ci_reports import REPORT_FORMATS, input_error_report
     from ftgraph.shacl.validate import validate_root
 
+    render = REPORT_FORMATS.get(args.report_format)
+    if render is None:
+        _err(f"validate: unknown --format {args.report_format!r}; use {', '.join(REPORT_FORMATS)}")
+        return EXIT_USAGE
     settings = settings_from_args(args)
-    report = validate_root(
-        settings.root, meta_shacl=args.meta_shacl, engine=settings.validate_engine
-    )
-    print(format_report(report))
+    try:
+        report = validate_root(
+            settings.root, meta_shacl=args.meta_shacl, engine=settings.validate_engine
+        )
+    except InputError as err:
+        if args.report_format == "text":
+            raise
+        print(render(input_error_report(err)))
+        print(str(err), file=sys.stderr)
+        return EXIT_USAGE
+    print(render(report))
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING
 
 
@@ -135,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["sparql", "pyshacl"],
         help="sparql (SHACL compiled to SPARQL on pyoxigraph, default) or pyshacl, the reference "
         "(FTGRAPH_VALIDATE_ENGINE)",
+    )
+    p.add_argument(
+        "--format",
+        dest="report_format",
+        default="text",
+        metavar="FORMAT",
+        help="text (default), json, sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML) or "
+        "github (workflow annotations)",
     )
     p.set_defaults(func=cmd_validate)
 
