@@ -39,7 +39,8 @@ def union_count(db: ox.Store, query: str) -> int:
 
 def test_dataset_statistics(mini_store: Path) -> None:
     db = open_read_only(mini_store)
-    assert value(db, "a") == VOID + "Dataset"
+    types = {r["v"] for r in select(db, f"SELECT ?v WHERE {{ <{DATASET}> a ?v }}")}
+    assert types == {VOID + "Dataset", "http://www.w3.org/ns/dcat#Dataset"}  # DCAT: its dumps
     assert value(db, "void:sparqlEndpoint") == SPARQL_ENDPOINT
     assert value(db, "void:uriSpace") == ID
     assert value(db, "dcterms:license") == "https://creativecommons.org/licenses/by/4.0/"

@@ -1,4 +1,4 @@
-"""``ftgraph`` console script: validate, build, query, serve.
+"""``ftgraph`` console script: validate, build, query, dump, serve.
 
 Exit codes: 0 ok; 1 the data does not conform to the shapes; 2 an input does not parse, the query is
 malformed, or the command line is wrong; 3 the store could not be written (disk full, I/O error, no
@@ -109,6 +109,44 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dump(args: argparse.Namespace) -> int:
+    """Write one dump of the built store, as the build writes it into ``dumps/``.
+
+    To a FILE ending in ``.gz`` it is gzip-compressed, byte for byte the served file; otherwise
+    plain. A FILE is written whole or not at all.
+    """
+    from ftgraph.store import dumps
+    from ftgraph.store.build import ensure_built
+    from ftgraph.store.reader import open_read_only
+
+    dump = dumps.BY_KIND.get(args.dump_format)
+    if dump is None:
+        _err(f"dump: unknown --format {args.dump_format!r}; use {', '.join(dumps.BY_KIND)}")
+        return EXIT_USAGE
+    settings = settings_from_args(args)
+    ensure_built(settings.root, settings.store)
+    store = open_read_only(settings.store)
+    if args.output is None:
+        try:
+            dumps.write(store, dump, sys.stdout.buffer, compress=False)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    target = Path(args.output)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            count, sha = dumps.write(store, dump, fh, compress=target.name.endswith(".gz"))
+        os.replace(tmp, target)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        _err(f"dump: cannot write {target}: {err.strerror or err}")
+        return EXIT_STORAGE
+    print(f"wrote {target}: {count} statements, sha256 {sha}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Hand over to the HTTP server (which builds the store first on a fresh machine)."""
     from ftgraph.web.server import serve
@@ -171,6 +209,23 @@ def build_parser() -> argparse.ArgumentParser:
         "for CONSTRUCT/DESCRIBE (default ttl)",
     )
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("dump", parents=[common, store], help="write a dump of the built store")
+    p.add_argument(
+        "--format",
+        dest="dump_format",
+        required=True,
+        metavar="FORMAT",
+        help="nq (N-Quads: every graph but the meta graph, and the union), trig (the article "
+        "graphs) or ttl (the union default graph)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (gzip if it ends in .gz); default stdout",
+    )
+    p.set_defaults(func=cmd_dump)
 
     p = sub.add_parser("serve", parents=[common, store], help="serve the SPARQL endpoint")
     p.add_argument("--host", help="FTGRAPH_HOST")

@@ -18,6 +18,10 @@ DERIVED_STORE_DIR = "derived"
 entailments, article mentions), each in the graph of its premise, so pages never re-guess them."""
 
 
+DUMPS_DIR = "dumps"
+"""In each version directory: the dataset's dumps (N-Quads, TriG, Turtle, gzip) and their index."""
+
+
 def default_store() -> Path:
     """Store under the user's data directory, so a fresh laptop needs no configuration."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")

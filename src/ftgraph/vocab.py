@@ -37,6 +37,9 @@ DATASET = BASE + "dataset"
 SPARQL_ENDPOINT = BASE + "sparql"
 """Persistent IRI of the SPARQL endpoint, as published in VoID."""
 
+DUMPS = BASE + "dumps/"
+"""Where the dataset's dumps are published (``void:dataDump``); served at ``/dumps/``."""
+
 PREFIXES: dict[str, str] = {
     "ftg": FTG,
     "ftgid": ID,
@@ -57,6 +60,8 @@ PREFIXES: dict[str, str] = {
     "sh": "http://www.w3.org/ns/shacl#",
     "void": "http://rdfs.org/ns/void#",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "spdx": "http://spdx.org/rdf/terms#",
 }
 """Prefixes used everywhere (data files, queries, serializations)."""
 

@@ -6,6 +6,8 @@ read once from the store at startup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyoxigraph as ox
 
 from ftgraph.formats import ALL_FORMATS, Format
@@ -24,9 +26,15 @@ def _sd(term: str) -> ox.NamedNode:
 
 
 def service_description(
-    endpoint: str, void_url: str, graphs: list[str], *, federated: bool
+    endpoint: str,
+    void_url: str,
+    graphs: list[str],
+    *,
+    federated: bool,
+    dumps: Sequence[str] = (),
 ) -> list[ox.Triple]:
-    """Triples describing the endpoint at ``endpoint``, its formats and its default dataset.
+    """Triples describing the endpoint at ``endpoint``, its formats and its default dataset
+    (with ``void:dataDump`` for each of ``dumps``, the URLs of its downloadable files).
 
     >>> ts = service_description("http://h/sparql", "http://h/void", [], federated=False)
     >>> [t.object.value for t in ts if t.predicate.value.endswith("#endpoint")]
@@ -47,6 +55,8 @@ def service_description(
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
     ]
+    for url in dumps:
+        t.append(ox.Triple(dataset, ox.NamedNode(VOID + "dataDump"), ox.NamedNode(url)))
     if federated:
         t.append(ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")))
     for fmt in ALL_FORMATS:

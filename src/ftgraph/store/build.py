@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from ftgraph.config import BUILD_INFO_FILE, DERIVED_STORE_DIR
+from ftgraph.store import dumps
 from ftgraph.store.reader import LEASE_FILE, BuildInfo, is_leased, read_build_info
 from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 
@@ -50,7 +51,7 @@ class BuildResult:
     report: ValidationReport | None
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
-    """Seconds of each step of the load (bulk load, VoID, optimize, record); empty for a no-op."""
+    """Seconds of each step of the load (bulk load, dumps, VoID, optimize, record); empty for a no-op."""
 
 
 KEEP_VERSIONS = 2
@@ -235,8 +236,17 @@ def _load(
     derivations.flush()
     del derivations
     lap("bulk_load")
+    # Before the meta graph exists: the dumps hold the data, and VoID then describes the dumps.
+    files = dumps.write_all(store, version_path)
+    lap("dumps")
     # The meta graph stays out of the default graph: VoID describes the data, not itself.
-    store.bulk_extend([*_meta_quads(version, built_at), *void.statistics(store)])
+    store.bulk_extend(
+        [
+            *_meta_quads(version, built_at),
+            *void.statistics(store),
+            *dumps.describe(files, built_at),
+        ]
+    )
     store.flush()
     lap("void")
     # Last: a file written after compaction (VoID, if optimize came first) slows every later scan by

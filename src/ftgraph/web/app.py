@@ -29,7 +29,7 @@ from ftgraph.formats import GRAPH_FORMATS, choose_format
 from ftgraph.sparql import service_description as sdesc
 from ftgraph.sparql.protocol import Negotiated, ProtocolError, QueryRequest, parse_query_request
 from ftgraph.vocab import META_GRAPH
-from ftgraph.web import api, linked_data
+from ftgraph.web import api, dumps, linked_data
 from ftgraph.web.answering import (
     _error,
     answer_not_modified,
@@ -72,7 +72,10 @@ def describe_service(rt: Runtime, request: Request) -> Response:
         return _error(406, "Service description available as " + _media_list(GRAPH_FORMATS))
     endpoint = str(request.url.replace(query=None, fragment=None))
     void_url = str(request.base_url) + ".well-known/void"
-    triples = sdesc.service_description(endpoint, void_url, rt.graphs, federated=bool(rt.allow))
+    dump_urls = [f"{request.base_url}dumps/{f.file}" for f in rt.dumps]
+    triples = sdesc.service_description(
+        endpoint, void_url, rt.graphs, federated=bool(rt.allow), dumps=dump_urls
+    )
     return Response(
         sdesc.serialize(triples, fmt),
         headers={"Content-Type": fmt.content_type, "Vary": "Accept"},
@@ -372,6 +375,7 @@ def create_app(settings: Settings) -> FtgraphApp:
 
     app.include_router(linked_data.create_router(settings, page_read, served_version))
     app.include_router(api.create_router(settings))
+    app.include_router(dumps.create_router(settings))
 
     install_ui(app, settings)
 

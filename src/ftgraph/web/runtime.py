@@ -25,6 +25,7 @@ from ftgraph.sparql.analysis import (
 from ftgraph.sparql.backend import Backend
 from ftgraph.sparql.embedded import Engine
 from ftgraph.sparql.jobs import Job
+from ftgraph.store.dumps import DumpFile, read_index
 from ftgraph.store.reader import Lease, acquire_lease, resolve_version
 from ftgraph.web.admission import Admission
 from ftgraph.web.caches import HotAnswers, ResultCache, _result_cache
@@ -50,6 +51,8 @@ class Runtime:
     hot: HotAnswers | None = None
     admission: Admission = field(default_factory=lambda: Admission(1, 0, 1.0))
     lease: Lease | None = None
+    dumps: list[DumpFile] = field(default_factory=list)
+    """The downloadable dumps the build wrote into this version (none for a store made elsewhere)."""
 
 
 def _store_identity(store: Path) -> tuple[Path, str, str | None]:
@@ -108,6 +111,7 @@ async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runti
         hot=HotAnswers() if settings.result_cache_mb > 0 else None,
         admission=Admission(client_queries(settings), settings.client_queue, settings.queue_wait),
         lease=lease,
+        dumps=read_index(path),
     )
     cache = rt.cache
     if cache is not None:

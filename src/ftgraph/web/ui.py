@@ -186,6 +186,11 @@ def landing_body(ov: Overview, endpoint: str) -> str:
             "VoID description",
             "Dataset statistics, partitions per class, property and article.",
         ),
+        (
+            "/dumps/",
+            "Dumps",
+            "The whole dataset as files: N-Quads, TriG and Turtle, with sizes and sha256.",
+        ),
     )
     card_html = "".join(
         f'<li><a href="{href}">{name}</a><p>{escape(text)}</p></li>' for href, name, text in cards
