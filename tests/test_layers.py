@@ -1,4 +1,4 @@
-"""The one-way layers of docs/DESIGN.md hold: ``cli → web → sparql | store → shacl → graph → vocab | formats | syntax | config``.
+"""The one-way layers of docs/DESIGN.md hold: ``cli → web | review → sparql | store → shacl → graph → vocab | formats | syntax | config``.
 
 import-linter's layers contract (in pyproject.toml) counts every import, lazy ones inside functions
 and ``TYPE_CHECKING`` ones included; a back edge or an import between siblings fails here and in

@@ -1,4 +1,4 @@
-"""``ftgraph`` console script: validate, build, query, dump, serve.
+"""``ftgraph`` console script: validate, build, query, dump, diff, serve.
 
 Exit codes: 0 ok; 1 the data does not conform to the shapes; 2 an input does not parse, the query is
 malformed, or the command line is wrong; 3 the store could not be written (disk full, I/O error, no
@@ -147,6 +147,40 @@ def cmd_dump(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Compare the built graphs of two revisions of the inputs (default: HEAD and the working tree).
+
+    Exit 0 whatever the differences; with ``--exit-code``, 1 when there are some (as ``git diff``).
+    """
+    import tempfile
+
+    from ftgraph.review.diff import diff_roots
+    from ftgraph.review.render import RENDERERS
+    from ftgraph.review.revisions import RevisionError, resolve
+
+    render = RENDERERS.get(args.diff_format)
+    if render is None:
+        _err(f"diff: unknown --format {args.diff_format!r}; use {', '.join(RENDERERS)}")
+        return EXIT_USAGE
+    settings = settings_from_args(args)
+    with tempfile.TemporaryDirectory(prefix="ftgraph-diff-") as scratch:
+        try:
+            a = resolve(args.rev_a or "HEAD", settings.root, Path(scratch))
+            b = resolve(args.rev_b, settings.root, Path(scratch))
+        except RevisionError as err:
+            _err(f"diff: {err}")
+            return EXIT_USAGE
+        try:
+            found = diff_roots(a.root, b.root, a.label, b.label)
+        except InputError as err:
+            side = a if Path(err.path).is_relative_to(a.root) and a.root != b.root else b
+            where = Path(err.path).relative_to(side.root).as_posix()
+            _err(f"diff: {side.label}: {where}:{err.line}:{err.column}: {err.message}")
+            return EXIT_USAGE
+    sys.stdout.write(render(found))
+    return EXIT_NONCONFORMING if args.exit_code and found.differences else EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Hand over to the HTTP server (which builds the store first on a fresh machine)."""
     from ftgraph.web.server import serve
@@ -226,6 +260,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="write to FILE (gzip if it ends in .gz); default stdout",
     )
     p.set_defaults(func=cmd_dump)
+
+    p = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="what a change to the inputs does to the graph, the named queries and validation",
+    )
+    p.add_argument(
+        "rev_a", nargs="?", metavar="REV_A", help="git revision or folder (default HEAD)"
+    )
+    p.add_argument(
+        "rev_b",
+        nargs="?",
+        metavar="REV_B",
+        help="git revision or folder (default the working tree)",
+    )
+    p.add_argument(
+        "--format",
+        dest="diff_format",
+        default="text",
+        metavar="FORMAT",
+        help="text (default), markdown (a pull-request comment) or json",
+    )
+    p.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when there are differences (as git diff)"
+    )
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("serve", parents=[common, store], help="serve the SPARQL endpoint")
     p.add_argument("--host", help="FTGRAPH_HOST")

@@ -100,3 +100,20 @@ RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 
 IS_REFERENCED_BY = ox.NamedNode(PREFIXES["dcterms"] + "isReferencedBy")
 """``dcterms:isReferencedBy``: entity -> the source articles whose graph mentions it (derived at build time)."""
+
+
+def compact(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    """``prefix:local`` for IRIs in a namespace of ``prefixes`` (the longest wins), else the IRI.
+
+    >>> compact("http://www.w3.org/ns/org#memberOf")
+    'org:memberOf'
+    """
+    best = ""
+    for prefix, ns in prefixes.items():
+        if iri.startswith(ns) and len(ns) > len(prefixes.get(best, "")):
+            best = prefix
+    if best:
+        local = iri[len(prefixes[best]) :]
+        if local and all(c.isalnum() or c in "-_." for c in local):
+            return f"{best}:{local}"
+    return iri

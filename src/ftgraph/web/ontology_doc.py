@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from ftgraph.graph.select import select
-from ftgraph.vocab import FTG, META_GRAPH, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES
+from ftgraph.vocab import FTG, META_GRAPH, ONTOLOGY, ONTOLOGY_GRAPH, PREFIXES, compact
 from ftgraph.web import shell as h
 
 RDF, RDFS, OWL, SKOS, DCT = (PREFIXES[k] for k in ("rdf", "rdfs", "owl", "skos", "dcterms"))
@@ -258,7 +258,7 @@ def _both_languages(labels: h.Labels, iri: str) -> str:
         parts.append(f'<span lang="en">{h.esc(en)}</span>')
     if fr:
         parts.append(f'<span lang="fr" class="en">{h.esc(fr)}</span>')
-    return " · ".join(parts) or h.esc(h.compact(iri))
+    return " · ".join(parts) or h.esc(compact(iri))
 
 
 def _texts(literals: Iterable[ox.Literal]) -> str:
@@ -280,7 +280,7 @@ def _row(name: str, value: str) -> str:
 
 def _term_section(t: Term, labels: h.Labels, root: str, is_class: bool) -> str:
     page = h.href_for(t.iri, root) or ""
-    kinds = ", ".join(h.compact(x) for x in t.types if x not in (OWL + "Class",))
+    kinds = ", ".join(compact(x) for x in t.types if x not in (OWL + "Class",))
     rows = [
         _row("IRI", f'<a class="iri" href="{h.esc(page)}">{h.esc(t.iri)}</a>'),
         _row("Type", h.esc(kinds)) if kinds else "",
@@ -344,7 +344,7 @@ def _toc(terms: Iterable[Term], labels: h.Labels) -> str:
 
 def _en(labels: h.Labels, iri: str) -> str:
     langs = labels.by_iri.get(iri, {})
-    return next((v for k, v in sorted(langs.items()) if k.endswith(":en")), "") or h.compact(iri)
+    return next((v for k, v in sorted(langs.items()) if k.endswith(":en")), "") or compact(iri)
 
 
 def render(doc: OntologyDoc, root: str = "", downloads: Sequence[tuple[str, str, str]] = ()) -> str:

@@ -14,7 +14,15 @@ from urllib.parse import quote, urlsplit
 import pyoxigraph as ox
 from fastapi.responses import HTMLResponse
 
-from ftgraph.vocab import BASE, DATASET, META_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SPARQL_ENDPOINT
+from ftgraph.vocab import (
+    BASE,
+    DATASET,
+    META_GRAPH,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    SPARQL_ENDPOINT,
+    compact,
+)
 
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 SKOS_PREF_LABEL = PREFIXES["skos"] + "prefLabel"
@@ -92,23 +100,6 @@ def href_for(iri: str, root: str = "") -> str | None:
     if urlsplit(iri).scheme.lower() in LINKABLE_SCHEMES:
         return iri
     return None
-
-
-def compact(iri: str) -> str:
-    """``prefix:local`` for IRIs in a known namespace, else the IRI itself.
-
-    >>> compact("http://www.w3.org/ns/org#memberOf")
-    'org:memberOf'
-    """
-    best = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            best = prefix
-    if best:
-        local = iri[len(PREFIXES[best]) :]
-        if local and all(c.isalnum() or c in "-_." for c in local):
-            return f"{best}:{local}"
-    return iri
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Reviewing a change to the inputs: what it does to the built graph, the answers and the shapes."""
