@@ -110,14 +110,17 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
-    """Write one dump of the built store, as the build writes it into ``dumps/``.
+    """Write one dump of the built store: the build's own file, so the same bytes as ``/dumps/``.
 
-    To a FILE ending in ``.gz`` it is gzip-compressed, byte for byte the served file; otherwise
-    plain. A FILE is written whole or not at all.
+    To a FILE ending in ``.gz`` it is copied as is; otherwise (and to stdout) it is uncompressed.
+    A FILE is written whole or not at all.
     """
+    import gzip
+    import shutil
+
     from ftgraph.store import dumps
     from ftgraph.store.build import ensure_built
-    from ftgraph.store.reader import open_read_only
+    from ftgraph.store.reader import resolve_version
 
     dump = dumps.BY_KIND.get(args.dump_format)
     if dump is None:
@@ -125,10 +128,17 @@ def cmd_dump(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     settings = settings_from_args(args)
     ensure_built(settings.root, settings.store)
-    store = open_read_only(settings.store)
+    source = dumps.path_of(resolve_version(settings.store), dump)
+    if source is None:
+        _err(
+            f"dump: the store at {settings.store} has no dumps (not made by `ftgraph build`, or "
+            "before it wrote them); `ftgraph build --force` writes them"
+        )
+        return EXIT_USAGE
     if args.output is None:
         try:
-            dumps.write(store, dump, sys.stdout.buffer, compress=False)
+            with gzip.open(source, "rb") as packed:
+                shutil.copyfileobj(packed, sys.stdout.buffer, 1 << 20)
             sys.stdout.buffer.flush()
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -136,14 +146,17 @@ def cmd_dump(args: argparse.Namespace) -> int:
     target = Path(args.output)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as fh:
-            count, sha = dumps.write(store, dump, fh, compress=target.name.endswith(".gz"))
+        if target.name.endswith(".gz"):
+            shutil.copyfile(source, tmp)
+        else:
+            with gzip.open(source, "rb") as packed, open(tmp, "wb") as out:
+                shutil.copyfileobj(packed, out, 1 << 20)
         os.replace(tmp, target)
     except OSError as err:
         tmp.unlink(missing_ok=True)
         _err(f"dump: cannot write {target}: {err.strerror or err}")
         return EXIT_STORAGE
-    print(f"wrote {target}: {count} statements, sha256 {sha}", file=sys.stderr)
+    print(f"wrote {target} ({dump.holds})", file=sys.stderr)
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -178,6 +179,36 @@ def statistics(store: ox.Store) -> list[ox.Quad]:
     for iri in examples(st):
         add(ds, _v("exampleResource"), iri)
     return out
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Triple counts a VoID description gives, so nothing counts the store a second time."""
+
+    union: int
+    """Triples of the union default graph."""
+    named: int
+    """Quads of every named graph described (all but the meta graph)."""
+    articles: int
+    """Quads of the source articles' graphs."""
+
+
+def sizes(statistics: list[ox.Quad]) -> Sizes:
+    """The counts :func:`statistics` computed, read back from its quads."""
+    triples = ox.NamedNode(VOID + "triples")
+    sourced = {q.subject for q in statistics if q.predicate.value == DCTERMS + "source"}
+    union = named = articles = 0
+    for q in statistics:
+        if q.predicate != triples or not isinstance(q.object, ox.Literal):
+            continue
+        if not isinstance(q.subject, ox.NamedNode):
+            continue
+        if q.subject.value == DATASET:
+            union = int(q.object.value)
+        elif q.subject.value.startswith(SUBSET):
+            named += int(q.object.value)
+            articles += int(q.object.value) if q.subject in sourced else 0
+    return Sizes(union, named, articles)
 
 
 def _lit(term: object) -> str:

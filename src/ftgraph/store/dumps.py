@@ -7,26 +7,26 @@ depend on a client's ``Accept-Encoding``.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
 from ftgraph.config import DUMPS_DIR
 from ftgraph.formats import NQUADS, TRIG, TURTLE, Format
+from ftgraph.graph.void import Sizes
 from ftgraph.vocab import ALL_PREFIXES, DATASET, DUMPS, META_GRAPH, PREFIXES, RDF_TYPE, SOURCE
 
 INDEX_FILE = "index.json"
 """In ``<version>/dumps/``: the list of dumps with their sizes, counts and checksums."""
 
 COMPRESS_LEVEL = 6
-"""gzip's own default trade-off; 9 made the 1M dumps markedly slower for a few percent."""
+"""zlib's default: at 1M, 4.7 s and 35 MB for the N-Quads dump, against 1.8 s and 50 MB at level 1."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,6 @@ class Dump:
     def file_name(self) -> str:
         return f"ftgraph.{self.format.extension}.gz"
 
-    def statements(self, store: ox.Store) -> Iterator[ox.Quad] | Iterator[ox.Triple]:
-        """What the dump serializes, graph by graph in a stable order."""
-        if self.kind == "ttl":
-            return (q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-        return _quads(store, union=self.kind == "nq", others=self.kind == "nq")
-
 
 FORMS: tuple[Dump, ...] = (
     Dump(
@@ -63,18 +57,6 @@ FORMS: tuple[Dump, ...] = (
 and a file cannot hold its own checksum."""
 
 BY_KIND = {d.kind: d for d in FORMS}
-
-
-def _quads(store: ox.Store, *, union: bool, others: bool) -> Iterator[ox.Quad]:
-    """The union default graph (if ``union``), then each article graph (and, if ``others``, the
-    ontology graph and any other named graph but the meta graph), in IRI order."""
-    if union:
-        yield from store.quads_for_pattern(None, None, None, ox.DefaultGraph())
-    for graph in sorted(store.named_graphs(), key=lambda g: str(g)):
-        if not isinstance(graph, ox.NamedNode) or graph.value == META_GRAPH:
-            continue
-        if others or graph.value.startswith(SOURCE):
-            yield from store.quads_for_pattern(None, None, None, graph)
 
 
 @dataclass(frozen=True)
@@ -97,80 +79,112 @@ class DumpFile:
         return DUMPS + self.file
 
 
-class _Hashing:
-    """A binary sink that counts and hashes what passes through to ``raw``."""
-
-    # Duck-typed: pyoxigraph and gzip only call write() and flush().
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.sha = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha.update(data)
-        self.size += len(data)
-        return self.raw.write(data)
-
-    def flush(self) -> None:
-        self.raw.flush()
+def _plain_nquads(store: ox.Store, path: Path) -> None:
+    """Every quad: called by the build before the meta graph exists, so it is every graph but it."""
+    store.dump(str(path), NQUADS.rdf)
 
 
-def _counted(items: Iterable[Any], counter: list[int]) -> Iterator[Any]:
-    for item in items:
-        counter[0] += 1
-        yield item
+def _plain_turtle(store: ox.Store, path: Path) -> None:
+    store.dump(str(path), TURTLE.rdf, from_graph=ox.DefaultGraph(), prefixes=dict(ALL_PREFIXES))
 
 
-def write(store: ox.Store, dump: Dump, out: IO[bytes], *, compress: bool = True) -> tuple[int, str]:
-    """Serialize ``dump`` of ``store`` to ``out``; the count of statements and the sha256 of the
-    bytes written (compressed, if ``compress``)."""
-    sink = _Hashing(out)
-    counter = [0]
-    statements = _counted(dump.statements(store), counter)
-    if compress:
-        # mtime 0 and no file name: the bytes depend on the content only.
-        with gzip.GzipFile(
-            filename="", mode="wb", fileobj=sink, compresslevel=COMPRESS_LEVEL, mtime=0
-        ) as gz:
-            ox.serialize(statements, cast(IO[bytes], gz), dump.format.rdf, prefixes=_prefixes(dump))
-    else:
-        ox.serialize(statements, cast(IO[bytes], sink), dump.format.rdf, prefixes=_prefixes(dump))
-    sink.flush()
-    return counter[0], sink.sha.hexdigest()
+def _plain_trig(store: ox.Store, path: Path) -> None:
+    """The article graphs in IRI order, each a ``GRAPH`` block of its Turtle (one prefix block)."""
+    prefixes = dict(ALL_PREFIXES)
+    graphs = sorted(
+        g.value
+        for g in store.named_graphs()
+        if isinstance(g, ox.NamedNode) and g.value.startswith(SOURCE)
+    )
+    with open(path, "wb") as out:
+        out.writelines(f"@prefix {p}: <{ns}> .\n".encode() for p, ns in prefixes.items())
+        for graph in graphs:
+            body = store.dump(format=TURTLE.rdf, from_graph=ox.NamedNode(graph), prefixes=prefixes)
+            assert body is not None
+            # Each graph's Turtle repeats the prefix lines first: the block holds only its triples.
+            triples = b"".join(
+                line for line in body.splitlines(keepends=True) if not line.startswith(b"@prefix ")
+            )
+            out.write(b"\nGRAPH <" + graph.encode() + b"> {\n" + triples + b"}\n")
 
 
-def _prefixes(dump: Dump) -> dict[str, str] | None:
-    """Turtle and TriG get the prefixes of the data files; N-Quads has none."""
-    return None if dump.kind == "nq" else dict(ALL_PREFIXES)
+PLAIN = {"nq": _plain_nquads, "trig": _plain_trig, "ttl": _plain_turtle}
+"""How each dump is serialized: natively by pyoxigraph, to a file, which releases the GIL."""
 
 
-def write_all(store: ox.Store, version_path: Path) -> list[DumpFile]:
-    """Write every dump and the index into ``version_path/dumps``; the files written."""
+CHUNK = 4 << 20
+"""Bytes read at a time when compressing (zlib releases the GIL on chunks this large)."""
+
+
+def _compress(plain: Path, target: Path) -> tuple[int, str]:
+    """gzip ``plain`` into ``target`` (no name, mtime 0: the bytes depend on the content only);
+    its size and sha256."""
+    sha = hashlib.sha256()
+    packer = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    size = 0
+    with open(plain, "rb") as src, open(target, "wb") as out:
+        while chunk := src.read(CHUNK):
+            data = packer.compress(chunk)
+            sha.update(data)
+            size += len(data)
+            out.write(data)
+        data = packer.flush()
+        sha.update(data)
+        size += len(data)
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    return size, sha.hexdigest()
+
+
+def _write_one(store: ox.Store, dump: Dump, directory: Path) -> tuple[int, str]:
+    plain = directory / f".{dump.file_name.removesuffix('.gz')}"
+    try:
+        PLAIN[dump.kind](store, plain)
+        return _compress(plain, directory / dump.file_name)
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def write_all(store: ox.Store, version_path: Path, sizes: Sizes) -> list[DumpFile]:
+    """Write every dump and the index into ``version_path/dumps``; the files written.
+
+    Called by the build between the bulk load and the meta graph, with the counts of its VoID
+    statistics. Two threads: the N-Quads dump (the largest) in one, the others in the other
+    (measured at 1M in bench/RESULTS.md).
+    """
+    counts = {"nq": sizes.union + sizes.named, "trig": sizes.articles, "ttl": sizes.union}
     directory = version_path / DUMPS_DIR
     directory.mkdir()
-    files: list[DumpFile] = []
-    for dump in FORMS:
-        path = directory / dump.file_name
-        with open(path, "wb") as fh:
-            triples, sha = write(store, dump, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        files.append(
-            DumpFile(
-                dump.kind,
-                dump.file_name,
-                dump.format.media_type,
-                dump.holds,
-                path.stat().st_size,
-                triples,
-                sha,
-            )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        nquads = pool.submit(_write_one, store, BY_KIND["nq"], directory)
+        others = pool.submit(
+            lambda: [(d, _write_one(store, d, directory)) for d in FORMS if d.kind != "nq"]
         )
+        written = {"nq": nquads.result(), **{d.kind: r for d, r in others.result()}}
+    files = [
+        DumpFile(
+            d.kind,
+            d.file_name,
+            d.format.media_type,
+            d.holds,
+            written[d.kind][0],
+            counts[d.kind],
+            written[d.kind][1],
+        )
+        for d in FORMS
+    ]
     index = directory / INDEX_FILE
     index.write_text(
         json.dumps({"dumps": [asdict(f) for f in files]}, indent=2) + "\n", encoding="utf-8"
     )
     return files
+
+
+def path_of(version_path: Path, dump: Dump) -> Path | None:
+    """The file of ``dump`` in a version directory, if the build wrote it."""
+    path = version_path / DUMPS_DIR / dump.file_name
+    return path if path.is_file() else None
 
 
 def read_index(version_path: Path) -> list[DumpFile]:
