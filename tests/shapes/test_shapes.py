@@ -66,6 +66,7 @@ FIXTURE_CLASSES = {
     "place": "ftg:Place",
     "post": "ftg:Post",
     "programme": "ftg:AcceleratorProgramme",
+    "prize": "ftg:Prize",
     "project": "ftg:Project",
     "source": "ftg:SourceDocument",
 }
