@@ -50,17 +50,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ftgraph.shacl.ci_reports import REPORT_FORMATS, input_error_report
     from ftgraph.shacl.validate import validate_root
 
-    render = REPORT_FORMATS.get(args.report_format)
-    if render is None:
-        _err(f"validate: unknown --format {args.report_format!r}; use {', '.join(REPORT_FORMATS)}")
-        return EXIT_USAGE
     settings = settings_from_args(args)
+    render = REPORT_FORMATS.get(settings.validate_format)
+    if render is None:
+        _err(
+            f"validate: unknown --format {settings.validate_format!r}; "
+            f"use {', '.join(REPORT_FORMATS)}"
+        )
+        return EXIT_USAGE
     try:
         report = validate_root(
             settings.root, meta_shacl=args.meta_shacl, engine=settings.validate_engine
         )
     except InputError as err:
-        if args.report_format == "text":
+        if settings.validate_format == "text":
             raise
         print(render(input_error_report(err)))
         print(str(err), file=sys.stderr)
@@ -234,11 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--format",
-        dest="report_format",
-        default="text",
+        dest="validate_format",
         metavar="FORMAT",
         help="text (default), json, sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML) or "
-        "github (workflow annotations)",
+        "github (workflow annotations) (FTGRAPH_VALIDATE_FORMAT)",
     )
     p.set_defaults(func=cmd_validate)
 

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     validate_engine: Literal["sparql", "pyshacl"] = "sparql"
     """SHACL engine of ``ftgraph validate``: SHACL compiled to SPARQL on pyoxigraph, or pyshacl (reference)."""
+    validate_format: str = "text"
+    """Report of ``ftgraph validate``: text, json, sarif, junit or github (set it to ``github`` where
+    the pre-commit hook runs in GitHub Actions, to get annotations from the same hook)."""
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

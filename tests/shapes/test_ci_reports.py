@@ -113,6 +113,19 @@ def test_github_annotations(cli: Cli, mini_root: Path) -> None:
     assert r.stdout.splitlines()[-1].endswith("does not conform (1 violation)")
 
 
+def test_the_hook_gets_annotations_from_the_environment(cli: Cli, mini_root: Path) -> None:
+    """``FTGRAPH_VALIDATE_FORMAT=github``: the pre-commit hook's plain ``ftgraph validate`` annotates;
+    the flag still wins over the variable."""
+    line = break_data(mini_root)
+    env = {"FTGRAPH_VALIDATE_FORMAT": "github"}
+    r = cli("validate", "--root", ".", env=env, cwd=mini_root)
+    assert r.returncode == 1
+    assert f"::error file={BROKEN_FILE},line={line}," in r.stdout
+    text = cli("validate", "--root", ".", "--format", "text", env=env, cwd=mini_root)
+    assert "::error" not in text.stdout
+    assert f"{BROKEN_FILE}:{line}: Violation" in text.stdout
+
+
 def test_json_report(cli: Cli, mini_root: Path) -> None:
     line = break_data(mini_root)
     r = cli("validate", "--root", ".", "--format", "json", cwd=mini_root)
