@@ -333,7 +333,15 @@ def test_a_failing_before_swap_leaves_the_previous_version_serving(
 ) -> None:
     store = tmp_path / "store"
     before = build(mini_root, store)
-    assert set(before.phases) == {"bulk_load", "void", "dumps", "meta", "optimize", "record"}
+    assert set(before.phases) == {
+        "bulk_load",
+        "void",
+        "dumps",
+        "search",
+        "meta",
+        "optimize",
+        "record",
+    }
     touch_data(mini_root)
 
     def refuse(path: Path) -> None:

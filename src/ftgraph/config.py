@@ -18,6 +18,9 @@ DERIVED_STORE_DIR = "derived"
 entailments, article mentions), each in the graph of its premise, so pages never re-guess them."""
 
 
+SEARCH_FILE = "search.sqlite"
+"""In each version directory: the SQLite FTS5 index of names (``store/search.py``)."""
+
 DUMPS_DIR = "dumps"
 """In each version directory: the dataset's dumps (N-Quads, TriG, Turtle, gzip) and their index."""
 

@@ -37,6 +37,9 @@ DATASET = BASE + "dataset"
 SPARQL_ENDPOINT = BASE + "sparql"
 """Persistent IRI of the SPARQL endpoint, as published in VoID."""
 
+OPENSEARCH = BASE + "opensearch.xml"
+"""The OpenSearch description of the full-text search (``void:openSearchDescription``)."""
+
 DUMPS = BASE + "dumps/"
 """Where the dataset's dumps are published (``void:dataDump``); served at ``/dumps/``."""
 

@@ -21,6 +21,7 @@ from ftgraph.vocab import (
     ID,
     META_GRAPH,
     ONTOLOGY_GRAPH,
+    OPENSEARCH,
     PREFIXES,
     RDF_TYPE,
     SOURCE,
@@ -102,6 +103,7 @@ def statistics(store: ox.Store) -> list[ox.Quad]:
         add(ds, ox.NamedNode(DCTERMS + "description"), ox.Literal(text, language=lang))
     add(ds, ox.NamedNode(DCTERMS + "license"), LICENSE)
     add(ds, _v("sparqlEndpoint"), ox.NamedNode(SPARQL_ENDPOINT))
+    add(ds, _v("openSearchDescription"), ox.NamedNode(OPENSEARCH))
     add(ds, _v("uriSpace"), ox.Literal(ID))
     add(ds, _v("uriRegexPattern"), ox.Literal("^" + re.escape(ID)))
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from ftgraph.config import BUILD_INFO_FILE, DERIVED_STORE_DIR
-from ftgraph.store import dumps
+from ftgraph.store import dumps, search
 from ftgraph.store.reader import LEASE_FILE, BuildInfo, is_leased, read_build_info
 from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
 
@@ -241,6 +241,8 @@ def _load(
     # Before the meta graph exists: the dumps hold the data, and VoID then describes the dumps.
     files = dumps.write_all(store, version_path, void.sizes(statistics))
     lap("dumps")
+    search.write_index(store, version_path)
+    lap("search")
     # The meta graph stays out of the default graph: VoID describes the data, not itself.
     store.bulk_extend(
         [*_meta_quads(version, built_at), *statistics, *dumps.describe(files, built_at)]

@@ -29,7 +29,7 @@ from ftgraph.formats import GRAPH_FORMATS, choose_format
 from ftgraph.sparql import service_description as sdesc
 from ftgraph.sparql.protocol import Negotiated, ProtocolError, QueryRequest, parse_query_request
 from ftgraph.vocab import META_GRAPH
-from ftgraph.web import api, dumps, linked_data
+from ftgraph.web import api, dumps, linked_data, search
 from ftgraph.web.answering import (
     _error,
     answer_not_modified,
@@ -376,6 +376,7 @@ def create_app(settings: Settings) -> FtgraphApp:
     app.include_router(linked_data.create_router(settings, page_read, served_version))
     app.include_router(api.create_router(settings))
     app.include_router(dumps.create_router(settings))
+    app.include_router(search.create_router(settings))
 
     install_ui(app, settings)
 

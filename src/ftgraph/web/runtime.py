@@ -27,6 +27,7 @@ from ftgraph.sparql.embedded import Engine
 from ftgraph.sparql.jobs import Job
 from ftgraph.store.dumps import DumpFile, read_index
 from ftgraph.store.reader import Lease, acquire_lease, resolve_version
+from ftgraph.store.search import Index, open_index
 from ftgraph.web.admission import Admission
 from ftgraph.web.caches import HotAnswers, ResultCache, _result_cache
 from ftgraph.web.metrics import Metrics
@@ -52,6 +53,8 @@ class Runtime:
     admission: Admission = field(default_factory=lambda: Admission(1, 0, 1.0))
     lease: Lease | None = None
     dumps: list[DumpFile] = field(default_factory=list)
+    search: Index | None = None
+    """The build's full-text index of this version (None for a store made elsewhere)."""
     """The downloadable dumps the build wrote into this version (none for a store made elsewhere)."""
 
 
@@ -112,6 +115,7 @@ async def _start_on(lease: Lease, settings: Settings, metrics: Metrics) -> Runti
         admission=Admission(client_queries(settings), settings.client_queue, settings.queue_wait),
         lease=lease,
         dumps=read_index(path),
+        search=open_index(path),
     )
     cache = rt.cache
     if cache is not None:

@@ -52,6 +52,8 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 .site-header nav{max-width:72rem;margin:0 auto;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:baseline}
 .site-header .brand{font-weight:700;color:var(--fg);text-decoration:none;margin-right:.5rem}
 .site-header nav a{text-decoration:none}
+.site-search{max-width:72rem;margin:0 auto;padding:0 1rem .5rem}.site-search input{width:100%;max-width:20rem}
+.results mark{background:#fff3b0;color:inherit}
 .site-footer{border-top:1px solid var(--line);color:var(--mute);font-size:.85em;padding:.75rem 1rem;text-align:center}
 main{max-width:60rem;margin:0 auto;padding:1rem}
 a{color:var(--link);overflow-wrap:anywhere}
@@ -261,9 +263,14 @@ def page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} · ftgraph</title>{meta}"
         f'<link rel="icon" href="{esc(root)}/favicon.svg" type="image/svg+xml">'
+        f'<link rel="search" type="application/opensearchdescription+xml" title="ftgraph" '
+        f'href="{esc(root)}/opensearch.xml">'
         f"{links}{style}{head}</head>\n"
         '<body><header class="site-header"><nav aria-label="Site">'
-        f'<a class="brand" href="{esc(root + "/")}">ftgraph</a>{nav}</nav></header>\n'
+        f'<a class="brand" href="{esc(root + "/")}">ftgraph</a>{nav}</nav>'
+        f'<form class="site-search" role="search" action="{esc(root)}/search" method="get">'
+        '<input type="search" name="q" placeholder="Search names…" aria-label="Search the graph" '
+        'autocomplete="off" maxlength="200"></form></header>\n'
         f"{notice}{main}\n"
         '<footer class="site-footer">Aix-Marseille French Tech knowledge graph · SPARQL endpoint '
         f'<a href="{esc(root)}/sparql">/sparql</a> · <a href="{esc(root)}/.well-known/void">VoID</a>'

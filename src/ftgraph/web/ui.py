@@ -133,7 +133,7 @@ def page(
         inline_css="site.css" not in v,
     )
     if root:
-        html = re.sub(r'\b(href|src)="/', rf'\1="{root}/', html)
+        html = re.sub(r'\b(href|src|action)="/', rf'\1="{root}/', html)
     return shell.html_response(html, headers={"Cache-Control": "no-cache"})
 
 
