@@ -61,17 +61,20 @@ def test_accents_case_prefix_and_several_words(index: Index) -> None:
 
 
 def test_a_label_ranks_above_an_alternative_label_and_a_description(index: Index) -> None:
-    """ "AMFT" is in a membership's label and is Aix-Marseille French Tech's skos:altLabel: the label
-    match comes first, the organisation next (from its alt column); descriptions come last."""
+    """AMFT is exactly Aix-Marseille French Tech's skos:altLabel: an exact name comes first; then
+    the membership whose label contains the word; descriptions come after every label match."""
     hits = index.search("AMFT")
     assert [(h.iri, h.field) for h in hits[:2]] == [
-        (ID + "membership/andre-jeannerot-amft-governance", "label"),
         (ID + "organisation/aix-marseille-french-tech", "alt"),
+        (ID + "membership/andre-jeannerot-amft-governance", "label"),
     ]
-    tiers = [
-        ("label", "alt", "description").index(h.field) for h in index.search("numérique", limit=50)
-    ]
+    hits = index.search("numérique", limit=50)
+    exact = [h for h in hits if h.exact]
+    assert exact and hits[: len(exact)] == exact
+    tiers = [("label", "alt", "description").index(h.field) for h in hits[len(exact) :]]
     assert tiers == sorted(tiers) and len(set(tiers)) == 3
+    scores = [h.score for h in index.search("numérique", limit=50)]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_an_exact_name_comes_before_longer_names(index: Index) -> None:
