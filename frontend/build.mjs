@@ -96,6 +96,7 @@ const result = await esbuild.build({
     query: join(here, "src", "query.js"),
     timeline: join(here, "src", "timeline.js"),
     graph: join(here, "src", "graph.js"),
+    search: join(here, "src", "search.js"),
     site: join(here, "src", "site.css"),
   },
   outdir,

@@ -190,6 +190,57 @@ def test_screenshots(visit: Visit, tmp_path: Path) -> None:
     visit.goto("/timeline")
     page.wait_for_selector(".tl-item")
     page.screenshot(path=str(target / "timeline.png"))
-    for name in ("ui-query.png", "timeline.png"):
+    visit.goto("/")
+    box = page.locator('form.site-search input[name="q"]')
+    box.click()
+    box.press_sequentially("french tech", delay=20)
+    page.locator('#site-search-suggestions [role="option"]').first.wait_for(timeout=10_000)
+    box.press("ArrowDown")
+    page.screenshot(
+        path=str(target / "search.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 520}
+    )
+    for name in ("ui-query.png", "timeline.png", "search.png"):
         assert (target / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert visit.console_errors == []
+
+
+def test_the_header_box_suggests_and_opens_the_entity(visit: Visit) -> None:
+    """Issue 13: typing in the header of the home page shows suggestions (label, kind, articles);
+    arrow down and Enter open the entity's page; Escape closes the list."""
+    visit.goto("/")
+    page = visit.page
+    box = page.locator('form.site-search input[name="q"]')
+    box.click()
+    box.press_sequentially("medin", delay=30)
+    options = page.locator('#site-search-suggestions [role="option"]')
+    options.first.wait_for(timeout=10_000)
+    assert "Medinsoft" in options.first.inner_text()
+    assert "Organisation" in options.first.inner_text()
+    assert box.get_attribute("aria-expanded") == "true"
+    box.press("Escape")  # closes the list (and, in a search box, Chromium empties it)
+    assert page.locator("#site-search-suggestions").is_hidden()
+    box.press_sequentially("medin", delay=30)
+    options.first.wait_for(timeout=10_000)
+    box.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    with page.expect_navigation():
+        box.press("Enter")
+    assert (
+        page.url.endswith("/id/organisation/medinsoft")
+        or "/doc/id/organisation/medinsoft" in page.url
+    )
+    assert visit.console_errors == []
+    assert visit.outside_requests == []
+
+
+def test_enter_without_a_suggestion_opens_the_results_page(visit: Visit) -> None:
+    visit.goto("/ontology")
+    page = visit.page
+    box = page.locator('form.site-search input[name="q"]')
+    box.fill("belle de mai")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert "/search?q=belle+de+mai" in page.url
+    assert page.locator('.results a[href="/id/place/belle-de-mai"]').count() == 1
+    assert visit.console_errors == []
+    assert visit.outside_requests == []

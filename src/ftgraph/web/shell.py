@@ -52,7 +52,9 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif
 .site-header nav{max-width:72rem;margin:0 auto;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:baseline}
 .site-header .brand{font-weight:700;color:var(--fg);text-decoration:none;margin-right:.5rem}
 .site-header nav a{text-decoration:none}
-.site-search{max-width:72rem;margin:0 auto;padding:0 1rem .5rem}.site-search input{width:100%;max-width:20rem}
+.site-search{position:relative;max-width:72rem;margin:0 auto;padding:0 1rem .5rem}.site-search input{width:100%;max-width:20rem}
+.suggestions{position:absolute;z-index:10;left:1rem;top:100%;margin:0;padding:0;list-style:none;min-width:16rem;background:#fff;border:1px solid var(--line)}
+.suggestions li{padding:.35rem .6rem;cursor:pointer}.suggestions li[aria-selected="true"],.suggestions li:hover{background:#eef}
 .results mark{background:#fff3b0;color:inherit}
 .site-footer{border-top:1px solid var(--line);color:var(--mute);font-size:.85em;padding:.75rem 1rem;text-align:center}
 main{max-width:60rem;margin:0 auto;padding:1rem}
@@ -275,6 +277,7 @@ def page(
         '<footer class="site-footer">Aix-Marseille French Tech knowledge graph · SPARQL endpoint '
         f'<a href="{esc(root)}/sparql">/sparql</a> · <a href="{esc(root)}/.well-known/void">VoID</a>'
         f' · <a href="{esc(root)}/health">health</a></footer>\n'
+        f'<script src="{esc(root)}/static/search.js" defer></script>'
         f"{tail}</body></html>\n"
     )
 
