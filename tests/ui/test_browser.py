@@ -244,3 +244,32 @@ def test_enter_without_a_suggestion_opens_the_results_page(visit: Visit) -> None
     assert page.locator('.results a[href="/id/place/belle-de-mai"]').count() == 1
     assert visit.console_errors == []
     assert visit.outside_requests == []
+
+
+def test_the_editor_completes_classes_and_properties_from_this_graph(visit: Visit) -> None:
+    """Issue 13: ``?s a ftg:`` then completion offers the graph's classes (from its VoID partitions,
+    most used first), a predicate position its properties; no request leaves 127.0.0.1."""
+    visit.goto("/query")
+    page = visit.page
+    page.wait_for_selector(".yasqe .CodeMirror")
+    hints = page.locator(".CodeMirror-hints .CodeMirror-hint")
+    for text, expected in (
+        ("SELECT * WHERE { ?s a ftg:", "ftg:Organisation"),
+        ("SELECT * WHERE { ?s ftg:", "ftg:evidence"),
+    ):
+        page.evaluate(
+            """(text) => {
+                const yasqe = window.ftgraphYasgui.getTab().getYasqe();
+                yasqe.setValue("PREFIX ftg: <https://w3id.org/ftgraph/ontology/>\\n" + text);
+                yasqe.focus();
+                yasqe.getDoc().setCursor(yasqe.getDoc().lastLine(), 1000);
+            }""",
+            text,
+        )
+        page.keyboard.press("Control+Space")
+        hints.first.wait_for(timeout=10_000)
+        offered = hints.all_inner_texts()
+        assert expected in offered, offered
+        page.keyboard.press("Escape")
+    assert visit.console_errors == []
+    assert visit.outside_requests == []
