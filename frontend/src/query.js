@@ -29,6 +29,50 @@ async function termsInData(partition, count, token) {
 Yasqe.Autocompleters.class.get = (_yasqe, token) => termsInData("class", "distinctSubjects", token);
 Yasqe.Autocompleters.property.get = (_yasqe, token) => termsInData("property", "triples", token);
 
+// Entities by name (Ctrl-Space on a plain word, where a subject or an object goes): the search
+// API of this server; the IRI is inserted with its prefix, and the prefix declared if it is not.
+const BY_LENGTH = Object.entries(PREFIXES).sort((a, b) => b[1].length - a[1].length);
+function compact(iri) {
+  for (const [prefix, ns] of BY_LENGTH) {
+    const local = iri.slice(ns.length);
+    if (iri.startsWith(ns) && /^[\w-]+$/.test(local)) return [prefix, ns, `${prefix}:${local}`];
+  }
+  return [null, null, `<${iri}>`];
+}
+
+Yasqe.registerAutocompleter({
+  name: "entities",
+  bulk: false,
+  autoShow: false,
+  isValidCompletionPosition: (yasqe) => {
+    const token = yasqe.getCompleteToken();
+    const word = token.string.trim();
+    if (!/^[\p{L}\p{N}][\p{L}\p{N}_-]*$/u.test(word) || /^(a|filter|optional|graph|union|minus|bind|values|service)$/i.test(word)) return false;
+    // Only inside a graph pattern ("{" before the cursor), never where a prefix is being declared.
+    const cursor = yasqe.getDoc().getCursor();
+    const before = yasqe.getDoc().getRange({ line: 0, ch: 0 }, cursor);
+    const previous = yasqe.getPreviousNonWsToken(cursor.line, token).string.toUpperCase();
+    return before.includes("{") && previous !== "PREFIX" && previous !== "BASE";
+  },
+  get: async (_yasqe, token) => {
+    const response = await fetch(`${ROOT}/api/search?${new URLSearchParams({ q: token.string.trim(), limit: "20" })}`);
+    return response.ok ? (await response.json()).results.map((hit) => hit.iri) : [];
+  },
+  postProcessSuggestion: (_yasqe, _token, iri) => compact(iri)[2],
+  // Declaring the prefix happens when a suggestion is picked, not while the list is built.
+  postprocessHints: (yasqe, hints) =>
+    hints.map((hint) => ({
+      ...hint,
+      hint: (cm, data, completion) => {
+        cm.replaceRange(completion.text, completion.from || data.from, completion.to || data.to);
+        const prefix = completion.text.startsWith("<") ? null : completion.text.split(":")[0];
+        if (prefix && PREFIXES[prefix] && !(prefix in yasqe.getPrefixesFromQuery())) {
+          yasqe.addPrefixes({ [prefix]: PREFIXES[prefix] });
+        }
+      },
+    })),
+});
+
 // Result IRIs under https://w3id.org/ftgraph/ link to this server's pages (/id/…, /ontology/…).
 const table = Yasr.plugins.table.prototype;
 const iriLink = table.getUriLinkFromBinding;
@@ -52,7 +96,7 @@ const yasgui = new Yasgui(document.getElementById("yasgui"), {
   tabName: "Query",
   yasqe: {
     value: config.defaultQuery || "SELECT * WHERE { ?s ?p ?o } LIMIT 10",
-    autocompleters: ["prefixes", "variables", "class", "property"],
+    autocompleters: ["prefixes", "variables", "class", "property", "entities"],
     prefixCcApi: null,
     editorHeight: "260px",
   },

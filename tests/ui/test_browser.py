@@ -273,3 +273,29 @@ def test_the_editor_completes_classes_and_properties_from_this_graph(visit: Visi
         page.keyboard.press("Escape")
     assert visit.console_errors == []
     assert visit.outside_requests == []
+
+
+def test_the_editor_completes_entities_by_name(visit: Visit) -> None:
+    """A plain word then completion: entities from the search API, inserted as prefixed names with
+    their PREFIX declared."""
+    visit.goto("/query")
+    page = visit.page
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate(
+        """() => {
+            const yasqe = window.ftgraphYasgui.getTab().getYasqe();
+            yasqe.setValue("SELECT * WHERE { medin");
+            yasqe.focus();
+            yasqe.getDoc().setCursor(0, 1000);
+        }"""
+    )
+    page.keyboard.press("Control+Space")
+    hints = page.locator(".CodeMirror-hints .CodeMirror-hint")
+    hints.first.wait_for(timeout=10_000)
+    assert hints.first.inner_text() == "organisation:medinsoft"
+    page.keyboard.press("Enter")
+    text = page.evaluate("window.ftgraphYasgui.getTab().getYasqe().getValue()")
+    assert "PREFIX organisation: <https://w3id.org/ftgraph/id/organisation/>" in text
+    assert "{ organisation:medinsoft" in text
+    assert visit.console_errors == []
+    assert visit.outside_requests == []
