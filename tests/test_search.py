@@ -125,3 +125,24 @@ def test_fts_syntax_in_q_is_text(index: Index, q: str) -> None:
 def test_a_search_past_its_deadline_is_stopped(index: Index) -> None:
     with pytest.raises(SearchTimeout):
         index.search("a", deadline=-1.0, limit=50)
+
+
+@pytest.mark.parametrize(
+    ("q", "first"),
+    [
+        ("medinsfot", ID + "organisation/medinsoft"),  # two letters swapped
+        ("jeanerot", ID + "person/andre-jeannerot"),  # one missing
+        ("belle de maï", ID + "place/belle-de-mai"),  # an accent the name does not have
+        ("voyage prvé", ID + "organisation/voyage-prive"),
+    ],
+)
+def test_a_typo_is_corrected_when_nothing_matches(index: Index, q: str, first: str) -> None:
+    hits = index.search(q)
+    assert hits and hits[0].iri == first, [h.iri for h in hits]
+
+
+def test_typo_correction_only_when_nothing_matches(index: Index) -> None:
+    assert all(not h.fuzzy for h in index.search("medinsoft"))
+    assert all(h.fuzzy for h in index.search("medinsfot"))
+    assert index.search("zzzzqqqq") == []
+    assert index.search("mdi") == []  # under four letters: never corrected

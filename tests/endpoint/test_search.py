@@ -33,6 +33,12 @@ def test_the_api_returns_ranked_json(real_server: LiveServer) -> None:
     assert isinstance(first["score"], float)
 
 
+def test_a_typo_is_corrected_and_said_so(real_server: LiveServer) -> None:
+    [first, *_] = search(real_server, q="medinsfot").json()["results"]
+    assert (first["iri"], first["fuzzy"]) == (ID + "organisation/medinsoft", True)
+    assert search(real_server, q="medinsoft").json()["results"][0]["fuzzy"] is False
+
+
 def test_kind_lang_and_limit(real_server: LiveServer) -> None:
     people = search(real_server, q="jeannerot", kind="Person").json()["results"]
     assert [h["iri"] for h in people] == [ID + "person/andre-jeannerot"]

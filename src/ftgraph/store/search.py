@@ -7,7 +7,8 @@ must match ("belle de mai"). A name that is exactly the words asked for comes fi
 match ranks above an alternative label, which ranks above a description; ties go to the entity more
 articles mention, then to the shorter name. That order is the rowid order of the index, so a search
 reads the first rows of its match instead of ranking every match (bm25 over a common prefix cost
-23 ms at 1M). FTS5 has no typo tolerance.
+23 ms at 1M). FTS5 has no typo tolerance: when nothing matches, each word the index does not know is
+replaced by its nearest indexed word (rapidfuzz's Damerau-Levenshtein over FTS5's own vocabulary).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from rapidfuzz.distance import DamerauLevenshtein
 
 from ftgraph.config import SEARCH_FILE
 from ftgraph.graph.select import select
@@ -71,6 +73,7 @@ CREATE VIRTUAL TABLE doc USING fts5 (
     tokenize = "unicode61 remove_diacritics 2",
     prefix = '2 3 4 5 6 7 8'
 );
+CREATE VIRTUAL TABLE vocab USING fts5vocab (doc, row);  -- term, documents: for typo tolerance
 """
 
 
@@ -200,6 +203,9 @@ MAX_QUERY_CHARS = 200
 
 MAX_WORDS = 12
 
+TYPO_MIN_LETTERS = 4
+"""Shorter words are never corrected (too many words are one edit from "mai" or "tech")."""
+
 MIN_PREFIX = 2
 """A last word this long or longer is a prefix; a single character is a whole word. "1*" would merge
 the postings of every number starting with 1 (31 ms at 1M); the prefix indexes start at two."""
@@ -239,6 +245,8 @@ class Hit:
     """``label``, ``alt`` or ``description``: the best column that matched."""
     exact: bool
     """One of its names (in ``field``) is exactly the words asked for."""
+    fuzzy: bool
+    """Found after correcting a typo: nothing matched the words as typed."""
     score: float
     articles: int
     """How many articles mention it."""
@@ -318,27 +326,15 @@ class Index:
         db = self.connect()
         db.set_progress_handler(lambda: int(time.monotonic() > stop), PROGRESS_STEPS)
         try:
-            found: dict[int, tuple[int, bool]] = {}  # id -> (tier, exact)
-            exact = db.execute(
-                "SELECT n.id, MIN(n.tier) FROM name n JOIN entity e ON e.id = n.id "
-                "WHERE n.folded = ? AND (? IS NULL OR e.kind = ?) GROUP BY n.id "
-                "ORDER BY MIN(n.tier), n.id LIMIT ?",
-                (wanted, kind, kind, limit),
-            )
-            for row_id, tier in exact:
-                found[int(row_id)] = (int(tier), True)
-            for tier, column in enumerate(FIELDS):
-                if len(found) >= limit:
-                    break
-                rows = db.execute(
-                    "SELECT doc.rowid FROM doc JOIN entity e ON e.id = doc.rowid "
-                    "WHERE doc MATCH ? AND (? IS NULL OR e.kind = ?) LIMIT ?",
-                    (f"{{{column}}} : ({match})", kind, kind, limit),
-                )
-                for (row_id,) in rows:
-                    found.setdefault(int(row_id), (tier, False))
-            best = sorted(found.items(), key=lambda f: (not f[1][1], f[1][0], f[0]))[:limit]
-            return self._hits(db, best, match, lang)
+            best = self._find(db, match, wanted, kind, limit)
+            fuzzy = False
+            if not best:
+                corrected = self._corrected(db, _WORD.findall(q)[:MAX_WORDS])
+                if corrected is not None:
+                    match = fts_query(corrected) or match
+                    wanted = " ".join(folded(corrected))
+                    best, fuzzy = self._find(db, match, wanted, kind, limit), True
+            return self._hits(db, best, match, lang, fuzzy)
         except sqlite3.OperationalError as err:
             if "interrupted" in str(err):
                 raise SearchTimeout(f"search stopped at its deadline ({deadline:g} s)") from err
@@ -346,12 +342,69 @@ class Index:
         finally:
             db.set_progress_handler(None, 0)
 
+    @staticmethod
+    def _find(
+        db: sqlite3.Connection, match: str, wanted: str, kind: str | None, limit: int
+    ) -> list[tuple[int, tuple[int, bool]]]:
+        """The ids of the best documents, each with its tier and whether a name is exactly ``wanted``."""
+        found: dict[int, tuple[int, bool]] = {}
+        exact = db.execute(
+            "SELECT n.id, MIN(n.tier) FROM name n JOIN entity e ON e.id = n.id "
+            "WHERE n.folded = ? AND (? IS NULL OR e.kind = ?) GROUP BY n.id "
+            "ORDER BY MIN(n.tier), n.id LIMIT ?",
+            (wanted, kind, kind, limit),
+        )
+        for row_id, tier in exact:
+            found[int(row_id)] = (int(tier), True)
+        for tier, column in enumerate(FIELDS):
+            if len(found) >= limit:
+                break
+            rows = db.execute(
+                "SELECT doc.rowid FROM doc JOIN entity e ON e.id = doc.rowid "
+                "WHERE doc MATCH ? AND (? IS NULL OR e.kind = ?) LIMIT ?",
+                (f"{{{column}}} : ({match})", kind, kind, limit),
+            )
+            for (row_id,) in rows:
+                found.setdefault(int(row_id), (tier, False))
+        return sorted(found.items(), key=lambda f: (not f[1][1], f[1][0], f[0]))[:limit]
+
+    @staticmethod
+    def _corrected(db: sqlite3.Connection, words: list[str]) -> str | None:
+        """``words`` with each one the index does not know replaced by its nearest indexed word
+        (Damerau-Levenshtein, 1 edit from 4 letters, 2 from 8, same first letter, the most used
+        first); None if no word needed or found a correction."""
+        out, changed = [], False
+        for word in words:
+            term = " ".join(folded(word))
+            known = db.execute("SELECT 1 FROM vocab WHERE term = ?", (term,)).fetchone()
+            if known or len(term) < TYPO_MIN_LETTERS:
+                out.append(word)
+                continue
+            edits = 1 if len(term) < 8 else 2
+            candidates = db.execute(
+                "SELECT term, doc FROM vocab WHERE term >= ? AND term < ? "
+                "AND length(term) BETWEEN ? AND ?",
+                (term[0], term[0] + "\uffff", len(term) - edits, len(term) + edits),
+            ).fetchall()
+            near = [
+                (DamerauLevenshtein.distance(term, str(t), score_cutoff=edits), -int(n), str(t))
+                for t, n in candidates
+            ]
+            near = [c for c in near if c[0] <= edits]
+            if not near:
+                out.append(word)
+                continue
+            out.append(min(near)[2])
+            changed = True
+        return " ".join(out) if changed else None
+
     def _hits(
         self,
         db: sqlite3.Connection,
         best: list[tuple[int, tuple[int, bool]]],
         match: str,
         lang: str,
+        fuzzy: bool = False,
     ) -> list[Hit]:
         """The chosen documents with their labels and a snippet of the column that matched."""
         if not best:
@@ -383,6 +436,7 @@ class Index:
                     _marked(snippets.get((row_id, tier), "")),
                     tuple(FIELDS)[tier],
                     exact,
+                    fuzzy,
                     round(score + 1.0 - row_id / total, 4),
                     int(e["articles"]),
                     tuple(json.loads(e["sources"])),
