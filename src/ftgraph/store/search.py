@@ -89,7 +89,7 @@ def _indexed(iri: str) -> bool:
     return iri.startswith(ID) or iri.startswith(FTG)
 
 
-def _documents(store: ox.Store) -> dict[str, _Document]:
+def documents(store: ox.Store) -> dict[str, _Document]:
     """Every entity and ontology term with a name, read from the union default graph."""
     docs: dict[str, _Document] = defaultdict(_Document)
     column = {p: name for name, preds in FIELDS.items() for p in preds}
@@ -152,7 +152,7 @@ def _static_order(item: tuple[str, _Document]) -> tuple[int, int, str]:
 
 def write_index(store: ox.Store, version_path: Path) -> int:
     """Build ``version_path/search.sqlite``; the number of documents."""
-    ordered = sorted(_documents(store).items(), key=_static_order)
+    ordered = sorted(documents(store).items(), key=_static_order)
     path = version_path / SEARCH_FILE
     db = sqlite3.connect(path)
     try:
