@@ -17,6 +17,7 @@ Yasqe.Autocompleters.prefixes.get = () =>
 // Class and property completion offers the terms this graph uses, most used first, from the
 // VoID partitions the build counted (one small read of the meta graph, not a scan of the data).
 const META = "https://w3id.org/ftgraph/graph/meta";
+const counts = new Map(); // IRI -> how many instances (classes) or triples (properties) VoID counted
 async function termsInData(partition, count, token) {
   const start = JSON.stringify(token?.autocompletionString || "");
   const rows = await select(
@@ -24,10 +25,24 @@ async function termsInData(partition, count, token) {
       `?part void:${partition} ?t ; void:${count} ?n } FILTER (isIRI(?t) && STRSTARTS(STR(?t), ${start})) } ` +
       "ORDER BY DESC(?n) ?t LIMIT 100",
   );
+  for (const row of rows) counts.set(row.t.value, Number(row.n.value));
   return rows.map((row) => row.t.value);
+}
+/** Each suggestion shows its count: "ftg:evidence   64". */
+function withCounts(yasqe, hints) {
+  const prefixes = yasqe.getPrefixesFromQuery();
+  return hints.map((hint) => {
+    const text = hint.text;
+    const colon = text.indexOf(":");
+    const iri = text.startsWith("<") ? text.slice(1, -1) : (prefixes[text.slice(0, colon)] || "") + text.slice(colon + 1);
+    const n = counts.get(iri);
+    return n === undefined ? hint : { ...hint, displayText: `${text}   ${n.toLocaleString("en")}` };
+  });
 }
 Yasqe.Autocompleters.class.get = (_yasqe, token) => termsInData("class", "distinctSubjects", token);
 Yasqe.Autocompleters.property.get = (_yasqe, token) => termsInData("property", "triples", token);
+Yasqe.Autocompleters.class.postprocessHints = withCounts;
+Yasqe.Autocompleters.property.postprocessHints = withCounts;
 
 // Entities by name (Ctrl-Space on a plain word, where a subject or an object goes): the search
 // API of this server; the IRI is inserted with its prefix, and the prefix declared if it is not.

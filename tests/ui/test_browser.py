@@ -269,7 +269,10 @@ def test_the_editor_completes_classes_and_properties_from_this_graph(visit: Visi
         page.keyboard.press("Control+Space")
         hints.first.wait_for(timeout=10_000)
         offered = hints.all_inner_texts()
-        assert expected in offered, offered
+        names = [o.split()[0] for o in offered]
+        assert expected in names, offered
+        counts = [int(o.split()[-1].replace(",", "")) for o in offered]
+        assert counts == sorted(counts, reverse=True), offered  # most used first, with its count
         page.keyboard.press("Escape")
     assert visit.console_errors == []
     assert visit.outside_requests == []
