@@ -610,6 +610,20 @@ def measure_timeout(server: Server) -> dict[str, float]:
     return {"stopped_after": stopped, "next_answer": firsts[0], "respawn": respawn}
 
 
+def measure_search(server: Server, store: Path, n: int) -> dict[str, Any]:
+    """``/api/search`` with distinct queries drawn from the index (``bench/search.py``), c=1 and c=8."""
+    import search as search_bench  # bench/search.py, beside this file
+
+    base = server.url.removesuffix("/sparql")
+    qs = search_bench.queries(store.resolve() / "search.sqlite", n)
+    asyncio.run(search_bench.run(base, qs[:20], 1))  # warm
+    return {
+        "distinct": len(set(qs)),
+        "c1": asyncio.run(search_bench.run(base, qs, 1)),
+        "c8": asyncio.run(search_bench.run(base, list(reversed(qs)), 8)),
+    }
+
+
 def du(path: Path) -> int:
     total = 0
     for p in path.resolve().rglob("*"):
@@ -881,6 +895,10 @@ def main(argv: list[str] | None = None) -> int:
         results["big_select"] = measure_big(big_servers, args.rounds if not args.smoke else 1, log)
         results["timeout"] = measure_timeout(servers[0])
         log(f"timeout cost {results['timeout']}")
+        results["search"] = measure_search(
+            servers[0], built.ftgraph_store, 50 if args.smoke else 1000
+        )
+        log(f"search {results['search']}")
         results["peak_rss"] = {s.name: s.sampler.peak for s in servers}
     finally:
         for s in servers:
@@ -1095,6 +1113,13 @@ def render(r: dict[str, Any]) -> str:
         lines.append(f"| server peak RSS (with query workers): {n} | {rss / 1e6:.0f} MB |")
     if ip:
         lines.append(f"| in-process peak RSS | {ip['peak_rss'] / 1e6:.0f} MB |")
+    sr = r.get("search")
+    if sr:
+        for c in ("c1", "c8"):
+            lines.append(
+                f"| /api/search, {sr['distinct']} distinct queries, {c} | p50 {sr[c]['p50']:.2f} ms, "
+                f"p90 {sr[c]['p90']:.2f} ms, p99 {sr[c]['p99']:.2f} ms |"
+            )
     t = r.get("timeout")
     if t:
         lines.append(
