@@ -32,6 +32,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
+from ftgraph.graph.progress import SILENT, Progress
 from ftgraph.graph.select import select
 from ftgraph.shacl.constraints import Context, Focus, Result, Term
 from ftgraph.shacl.report import RawResult
@@ -104,13 +105,15 @@ class Evaluator:
 
     # -- shapes --
 
-    def run(self) -> list[RawResult]:
-        """Every result of every target shape, in shape order."""
+    def run(self, progress: Progress = SILENT) -> list[RawResult]:
+        """Every result of every target shape, in shape order (one unit of progress a shape)."""
         roots = target_shapes(self.shapes)
         check_supported(self.shapes, roots)
+        progress.phase("shapes", total=len(roots), unit="shapes")
         out: list[RawResult] = []
         for shape in roots:
             out.extend(self.shape_results(shape, self.targets(shape)))
+            progress.advance()
         return out
 
     def nonconforming(self, shape: Node, focus: Focus) -> frozenset[Term]:
@@ -153,6 +156,6 @@ class Evaluator:
         return out
 
 
-def evaluate(store: ox.Store, shapes: rdflib.Graph) -> list[RawResult]:
+def evaluate(store: ox.Store, shapes: rdflib.Graph, progress: Progress = SILENT) -> list[RawResult]:
     """All results of ``shapes`` on ``store``'s default graph; raises :class:`UnsupportedShapeError`."""
-    return Evaluator(store, shapes).run()
+    return Evaluator(store, shapes).run(progress)

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import rdflib
 
 from ftgraph.graph.derive import derive
+from ftgraph.graph.progress import SILENT, Progress
 from ftgraph.graph.sources import Inputs, SourceFile, load_inputs
 from ftgraph.shacl.report import ValidationReport, Violation, raw_results, render, to_graph
 from ftgraph.shacl.sparql import evaluate
@@ -65,14 +66,17 @@ DEFAULT_ENGINE: Engine = "sparql"
 
 
 def validate_store(
-    store: ox.Store, shapes: rdflib.Graph, files: Sequence[SourceFile]
+    store: ox.Store,
+    shapes: rdflib.Graph,
+    files: Sequence[SourceFile],
+    progress: Progress = SILENT,
 ) -> list[Violation]:
     """Results of ``shapes`` on the default graph of ``store`` (the SPARQL engine), rendered.
 
     A built store's default graph already holds ontology + data + derived triples, deduplicated.
     """
 
-    return render(evaluate(store, shapes), shapes, shapes, files)
+    return render(evaluate(store, shapes, progress), shapes, shapes, files)
 
 
 def validate(
@@ -81,6 +85,7 @@ def validate(
     *,
     meta_shacl: bool = False,
     engine: Engine = DEFAULT_ENGINE,
+    progress: Progress = SILENT,
 ) -> ValidationReport:
     """Validate ontology + data + derived triples against ``shapes/`` (SPARQL constraints on).
 
@@ -89,6 +94,7 @@ def validate(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown validation engine {engine!r}: use one of {', '.join(ENGINES)}")
+    progress.phase("derive")
     if derived is None:
         derived = derive(
             (q for f in inputs.ontology for q in f.quads), (q for f in inputs.data for q in f.quads)
@@ -99,6 +105,7 @@ def validate(
     if len(shapes) == 0:
         return ValidationReport(True, [], files, triples)
     if engine == "pyshacl":
+        progress.phase("pyshacl")
         data = to_graph(inputs.dataset_quads())
         to_graph(derived, data)
         results = run_pyshacl(data, shapes, meta_shacl=meta_shacl)
@@ -106,18 +113,25 @@ def validate(
     else:
         if meta_shacl:
             run_pyshacl(rdflib.Graph(), shapes, meta_shacl=True)
+        progress.phase("merge")
         store = ox.Store()
         store.bulk_extend(
             ox.Quad(q.subject, q.predicate, q.object)
             for q in itertools.chain(inputs.dataset_quads(), derived)
         )
-        violations = validate_store(store, shapes, inputs.files)
+        violations = validate_store(store, shapes, inputs.files, progress)
     conforms = not any(v.severity == "Violation" for v in violations)
     return ValidationReport(conforms, violations, files, triples)
 
 
 def validate_root(
-    root: Path, *, meta_shacl: bool = False, engine: Engine = DEFAULT_ENGINE
+    root: Path,
+    *,
+    meta_shacl: bool = False,
+    engine: Engine = DEFAULT_ENGINE,
+    progress: Progress = SILENT,
 ) -> ValidationReport:
     """Parse and validate everything under ``root``; syntax errors raise ``InputError``."""
-    return validate(load_inputs(root), meta_shacl=meta_shacl, engine=engine)
+    progress.phase("parse")
+    inputs = load_inputs(root)
+    return validate(inputs, meta_shacl=meta_shacl, engine=engine, progress=progress)

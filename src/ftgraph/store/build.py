@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from ftgraph.config import BUILD_INFO_FILE, DERIVED_STORE_DIR
+from ftgraph.graph.progress import SILENT, Progress, counting
 from ftgraph.store import dumps, search
 from ftgraph.store.reader import LEASE_FILE, BuildInfo, is_leased, read_build_info
 from ftgraph.vocab import DATASET, META_GRAPH, PREFIXES
@@ -208,7 +209,12 @@ def forget_stated(
 
 
 def _load(
-    version_path: Path, inputs: Inputs, version: str, built_at: str, phases: dict[str, float]
+    version_path: Path,
+    inputs: Inputs,
+    version: str,
+    built_at: str,
+    phases: dict[str, float],
+    progress: Progress = SILENT,
 ) -> BuildInfo:
     """Fill a new store directory and record it; nothing outside ``version_path`` is touched.
 
@@ -217,49 +223,56 @@ def _load(
     """
     from ftgraph.graph import derive, void
 
+    current = ""
     started = time.perf_counter()
 
-    def lap(name: str) -> None:
-        nonlocal started
+    def begin(name: str, unit: str = "") -> None:
+        """Close the running phase (its seconds go to ``phases``) and report the next one."""
+        nonlocal current, started
         now = time.perf_counter()
-        phases[name] = now - started
-        started = now
+        if current:
+            phases[current] = now - started
+        current, started = name, now
+        if name:
+            progress.phase(name, unit=unit)
 
+    begin("bulk_load", "quads")
     store = ox.Store(str(version_path))
     derivations = ox.Store(str(version_path / DERIVED_STORE_DIR))
     ontology = [q for f in inputs.ontology for q in f.quads]
     derived = derive.derive_stream(ontology, (q for f in inputs.data for q in f.quads))
     predicates: set[ox.NamedNode] = set()
     recorded = recording(derived, derivations, predicates)
-    store.bulk_extend(with_union(itertools.chain(inputs.dataset_quads(), recorded)))
+    streamed = with_union(itertools.chain(inputs.dataset_quads(), recorded))
+    store.bulk_extend(counting(streamed, progress))
     forget_stated(derivations, inputs.dataset_quads(), predicates)
     derivations.flush()
     del derivations
-    lap("bulk_load")
+    begin("void")
     statistics = void.statistics(store)
-    lap("void")
+    begin("dumps")
     # Before the meta graph exists: the dumps hold the data, and VoID then describes the dumps.
     files = dumps.write_all(store, version_path, void.sizes(statistics))
-    lap("dumps")
+    begin("search")
     search.write_index(store, version_path)
-    lap("search")
+    begin("meta")
     # The meta graph stays out of the default graph: VoID describes the data, not itself.
     store.bulk_extend(
         [*_meta_quads(version, built_at), *statistics, *dumps.describe(files, built_at)]
     )
     store.flush()
-    lap("meta")
     # Last: a file written after compaction (VoID, if optimize came first) slows every later scan by
     # about 30 % (measured on the 10k bench store); queries outweigh the 1-2 s VoID saves on 1M.
+    begin("optimize")
     store.optimize()
-    lap("optimize")
+    begin("record")
     quads = len(store)
     graphs = sum(1 for _ in store.named_graphs())
     del store
     gc.collect()
     record = {"version": version, "built_at": built_at, "quads": quads, "graphs": graphs}
     _write_json_atomically(version_path / BUILD_INFO_FILE, record)
-    lap("record")
+    begin("")
     return BuildInfo(version, built_at, quads, graphs, version_path.resolve())
 
 
@@ -269,6 +282,7 @@ def build(
     *,
     force: bool = False,
     before_swap: Callable[[Path], None] | None = None,
+    progress: Progress = SILENT,
 ) -> BuildResult:
     """Validate, load into a fresh version dir, swap the symlink; a no-op for unchanged inputs.
 
@@ -283,13 +297,15 @@ def build(
 
     started = time.monotonic()
     store_path = Path(store_path).absolute()
+    progress.phase("parse")
     inputs = load_inputs(Path(root))
     current = read_build_info(store_path)
     if current is not None and current.version == inputs.version and not force:
+        progress.close()
         return BuildResult(current, False, None, time.monotonic() - started)
 
     # Validation derives what it checks itself; the store streams its own derivation (``_load``).
-    report = validate(inputs, None)
+    report = validate(inputs, None, progress=progress)
     if not report.conforms:
         raise BuildError("data does not conform to shapes/", report)
 
@@ -297,6 +313,7 @@ def build(
     with _lock(store_path):
         current = read_build_info(store_path)
         if current is not None and current.version == inputs.version and not force:
+            progress.close()
             return BuildResult(current, False, report, time.monotonic() - started)
         previous = _current_target(store_path)
         now = datetime.now(UTC)
@@ -311,7 +328,7 @@ def build(
             version_path.mkdir()
             (version_path / LEASE_FILE).touch()
             phases: dict[str, float] = {}
-            info = _load(version_path, inputs, inputs.version, built_at, phases)
+            info = _load(version_path, inputs, inputs.version, built_at, phases, progress)
             if before_swap is not None:
                 before_swap(version_path)
             _swap_symlink(store_path, version_path)
@@ -322,6 +339,7 @@ def build(
             raise
         keep = {version_path.resolve()} | ({previous} if previous is not None else set())
         _prune(store_path, keep)
+    progress.close()
     return BuildResult(info, True, report, time.monotonic() - started, phases)
 
 
