@@ -38,14 +38,14 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def curated_only(inputs: ftgraph.graph.sources.Inputs, derived: Any) -> Any:
+def curated_only(inputs: ftgraph.graph.sources.Inputs, derived: Any, **options: Any) -> Any:
     """Validate the curated files (and what derives from them), not the synthetic ones."""
     data = [f for f in inputs.data if not Path(f.relpath).name.startswith("synthetic-")]
     curated = dataclasses.replace(inputs, data=data)
     cur_derived = ftgraph.graph.derive.derive(
         (q for f in curated.ontology for q in f.quads), (q for f in curated.data for q in f.quads)
     )
-    return _validate(curated, cur_derived)
+    return _validate(curated, cur_derived, **options)
 
 
 _validate = _timed("validate_curated", ftgraph.shacl.validate.validate)
