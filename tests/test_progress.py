@@ -8,11 +8,12 @@ import pty
 import re
 import select
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
+
+from conftest import CLI
 
 Cli = Callable[..., CompletedProcess[str]]
 
@@ -55,9 +56,7 @@ def test_on_a_terminal_the_phases_are_bars(mini_root: Path, tmp_path: Path) -> N
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "ftgraph.cli",
+            *CLI,
             "build",
             "--root",
             str(mini_root),

@@ -43,6 +43,11 @@ def _err(message: str) -> None:
     print(f"ftgraph: {message}", file=sys.stderr)
 
 
+def _stdout_gone() -> None:
+    """The reader (e.g. ``head``) went away: not an error of ours; nothing more is written."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 # --- commands ------------------------------------------------------------------------------------
 
 
@@ -119,8 +124,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         _err(f"query: {err}")
         return EXIT_USAGE
     except BrokenPipeError:
-        # The reader (e.g. `head`) went away: not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_gone()
     return EXIT_OK
 
 
@@ -156,7 +160,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
                 shutil.copyfileobj(packed, sys.stdout.buffer, 1 << 20)
             sys.stdout.buffer.flush()
         except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _stdout_gone()
         return EXIT_OK
     target = Path(args.output)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")

@@ -27,7 +27,7 @@ class Side:
     root: Path
 
 
-def _git(root: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess[bytes]:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         ["git", "-C", str(root), *args], capture_output=True, check=False, timeout=120
     )
@@ -44,7 +44,10 @@ def resolve(spec: str | None, root: Path, scratch: Path) -> Side:
     prefix = _git(root, "rev-parse", "--show-prefix")
     if prefix.returncode != 0:
         raise RevisionError(f"{spec!r} is not a folder, and {root} is not in a git repository")
-    commit = _git(root, "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}")
+    # --end-of-options: a revision named like an option (``--output=…``) is a name, never an option.
+    commit = _git(
+        root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{spec}^{{commit}}"
+    )
     if commit.returncode != 0:
         raise RevisionError(
             f"{spec!r} is neither a folder nor a revision of the repository at {root}"
@@ -52,7 +55,7 @@ def resolve(spec: str | None, root: Path, scratch: Path) -> Side:
     sha = commit.stdout.decode().strip()
     inside = prefix.stdout.decode().strip()
     listed = _git(root, "ls-tree", "--name-only", sha, "--", *(inside + d for d in INPUT_DIRS))
-    present = listed.stdout.decode().split()
+    present = listed.stdout.decode().splitlines()
     target = scratch / sha[:12]
     target.mkdir(parents=True, exist_ok=True)
     if present:

@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -116,22 +118,24 @@ CHUNK = 4 << 20
 """Bytes read at a time when compressing (zlib releases the GIL on chunks this large)."""
 
 
+def _gzipped(src: IO[bytes]) -> Iterator[bytes]:
+    """The gzip stream of ``src``, chunk by chunk (nothing held whole)."""
+    packer = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    while chunk := src.read(CHUNK):
+        yield packer.compress(chunk)
+    yield packer.flush()
+
+
 def _compress(plain: Path, target: Path) -> tuple[int, str]:
     """gzip ``plain`` into ``target`` (no name, mtime 0: the bytes depend on the content only);
     its size and sha256."""
     sha = hashlib.sha256()
-    packer = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     size = 0
     with open(plain, "rb") as src, open(target, "wb") as out:
-        while chunk := src.read(CHUNK):
-            data = packer.compress(chunk)
+        for data in _gzipped(src):
             sha.update(data)
             size += len(data)
             out.write(data)
-        data = packer.flush()
-        sha.update(data)
-        size += len(data)
-        out.write(data)
         out.flush()
         os.fsync(out.fileno())
     return size, sha.hexdigest()

@@ -21,6 +21,7 @@ import time
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -446,8 +447,6 @@ class Index:
 
 
 def _marked(snippet: str) -> str:
-    from html import escape
-
     return escape(snippet).replace("\x02", "<mark>").replace("\x03", "</mark>")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -83,13 +84,13 @@ async def run_search(rt: Runtime, q: str, kind: str | None, lang: str, limit: in
 
 def hit_json(hit: Hit, root: str) -> dict[str, Any]:
     """One result of the API: the IRI, its page, label, kind, marked snippet, score, articles."""
-    return {**asdict(hit), "sources": list(hit.sources), "page": shell.href_for(hit.iri, root)}
+    return {**asdict(hit), "page": shell.href_for(hit.iri, root)}
 
 
 def _filter(q: str, kind: str, count: int, current: bool, root: str) -> str:
     esc = shell.esc
     mark = ' aria-current="true"' if current else ""
-    href = f"{root}/search?q={_quote(q)}&kind={_quote(kind)}"
+    href = f"{root}/search?{urlencode({'q': q, 'kind': kind})}"
     return (
         f'<li><a href="{esc(href)}"{mark}>{esc(kind)}</a> <span class="muted">{count:,}</span></li>'
     )
@@ -130,7 +131,7 @@ def results_body(
     if not q:
         return "<h1>Search</h1>" + form
     filters = "".join(_filter(q, k, n, k == kind, root) for k, n in kinds.items())
-    everything = esc(f"{root}/search?q={_quote(q)}")
+    everything = esc(f"{root}/search?{urlencode({'q': q})}")
     found = (
         '<ol class="results">' + "".join(_result(h, titles, root) for h in hits) + "</ol>"
         if hits
@@ -145,16 +146,9 @@ def results_body(
     )
 
 
-def _quote(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text, safe="")
-
-
 def opensearch_description(base: str) -> str:
     """OpenSearch 1.1 description: the results page and the suggestions, on this server."""
-    from html import escape
-
+    escape = shell.esc
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/">\n'
