@@ -169,3 +169,29 @@ def test_void_and_the_service_description_link_the_dumps(
 
 def test_the_home_page_links_the_dumps(real_server: LiveServer) -> None:
     assert 'href="/dumps/"' in httpx.get(real_server.base + "/").text
+
+
+@pytest.mark.parametrize(
+    ("range_", "statuses"),
+    [
+        ("items=0-9", {200}),  # RFC 9110 §14.2: a range unit the server does not know is ignored
+        ("bytes=abc", {400}),  # an invalid ranges-specifier may be rejected
+        ("bytes=9-2", {400}),
+        ("bytes=0-1,4-6", {206}),  # several ranges: multipart/byteranges (§14.6)
+        ("bytes=" + ",".join(f"{i}-{i}" for i in range(0, 808, 8)), {200, 206, 400}),  # 101 ranges
+        ("bytes=99999999999999999999-", {416}),
+        ("bytes=-0", {416}),
+        ("bytes=0-" + "9" * 2000, {200, 206, 400, 431}),
+    ],
+)
+def test_hostile_ranges_get_a_4xx_or_are_ignored_never_a_5xx(
+    real_server: LiveServer, range_: str, statuses: set[int]
+) -> None:
+    r = httpx.get(real_server.base + NQ, headers={"range": range_})
+    assert r.status_code in statuses, (r.status_code, r.text[:200])
+    if r.status_code == 206 and "," in range_:
+        assert r.headers["content-type"].startswith("multipart/byteranges; boundary=")
+
+
+def test_a_very_long_dump_name_is_404(real_server: LiveServer) -> None:
+    assert httpx.get(real_server.base + "/dumps/" + "x" * 3000).status_code == 404

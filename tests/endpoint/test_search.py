@@ -134,3 +134,29 @@ def test_a_bad_search_on_the_page_is_a_4xx_page(real_server: LiveServer) -> None
     assert r.status_code == 422
     assert "unknown kind" in r.text
     assert httpx.get(real_server.base + "/search").status_code == 200  # the form alone
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "%ff",  # not UTF-8
+        "%00",
+        "a+" * 99,  # 99 words (only the first 12 are searched)
+        "%22" * 150,  # nothing but quotes: no word at all
+        "é" * 200,  # at the bound, in characters
+    ],
+)
+def test_hostile_queries_are_answered_not_crashed(real_server: LiveServer, q: str) -> None:
+    for path in ("/api/search", "/search", "/api/search/suggest"):
+        r = httpx.get(f"{real_server.base}{path}?q={q}")
+        assert r.status_code in (200, 400), (path, r.status_code)
+
+
+def test_kind_has_a_length_bound(real_server: LiveServer) -> None:
+    """``kind`` is at most 64 characters (a class name): longer is FastAPI's 422, before the index."""
+    from ftgraph.web.search import MAX_KIND_CHARS
+
+    [problem] = search(real_server, q="x", kind="K" * (MAX_KIND_CHARS + 1)).json()["detail"]
+    assert problem["type"] == "string_too_long" and problem["loc"] == ["query", "kind"]
+    at_bound = search(real_server, q="x", kind="K" * MAX_KIND_CHARS)
+    assert at_bound.status_code == 422 and "unknown kind" in at_bound.json()["detail"][0]["msg"]

@@ -202,3 +202,12 @@ def test_blank_nodes_compare_by_isomorphism() -> None:
     assert set(canonical(first)) == set(canonical(second))
     other = [ox.Quad(s, p, ox.BlankNode("a"), g), ox.Quad(ox.BlankNode("a"), q, ox.Literal("y"), g)]
     assert set(canonical(first)) != set(canonical(other))
+
+
+def test_a_revision_named_like_an_option_is_a_name(repo: Path, tmp_path: Path, cli: Cli) -> None:
+    """``git rev-parse --end-of-options``: ``--output=…`` names no revision, and writes nothing."""
+    target = tmp_path / "written-by-git"
+    done = cli("diff", "--root", repo, "--", f"--output={target}", cwd=repo)
+    assert done.returncode == 2
+    assert "is neither a folder nor a revision" in done.stderr
+    assert not target.exists()

@@ -8,7 +8,9 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import Headers
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from ftgraph.config import DUMPS_DIR, Settings
 from ftgraph.store.dumps import DumpFile
@@ -19,6 +21,17 @@ from ftgraph.web.runtime import Runtime, RuntimeDep
 GZIP = "application/gzip"
 """What a dump is on the wire: the bytes of the file, never re-encoded (so ``Range`` offsets and
 the published sha256 hold); ``dcat:mediaType`` in VoID names the RDF format inside."""
+
+
+class DumpResponse(FileResponse):
+    """Starlette's file response, but a ``Range`` in a unit other than ``bytes`` is ignored (the
+    whole file, 200), as RFC 9110 §14.2 requires, instead of refused with 400."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ranges = Headers(scope=scope).get("range")
+        if ranges is not None and not ranges.strip().lower().startswith("bytes="):
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"range"]}
+        await super().__call__(scope, receive, send)
 
 
 def listing(rt: Runtime, base: str) -> dict[str, Any]:
@@ -109,6 +122,6 @@ def create_router(settings: Settings) -> APIRouter:
         if cached is not None:
             return cached
         # The lease keeps the version directory; an open download survives a later prune.
-        return FileResponse(rt.store_path / DUMPS_DIR / dump.file, media_type=GZIP, headers=headers)
+        return DumpResponse(rt.store_path / DUMPS_DIR / dump.file, media_type=GZIP, headers=headers)
 
     return router

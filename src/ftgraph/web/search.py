@@ -23,6 +23,9 @@ SEARCH_DEADLINE = 2.0
 """Seconds a search may take (SQLite's progress handler stops it): names are short, so this is a
 guard against a pathological index, not a budget any real query approaches."""
 
+MAX_KIND_CHARS = 64
+"""Kinds are class names; a longer ``kind`` is a 422 before the index is asked."""
+
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
 SUGGESTIONS_TYPE = "application/x-suggestions+json"
 _LANG = re.compile(r"^[A-Za-z]{2,3}$")
@@ -185,7 +188,8 @@ def create_router(settings: Settings) -> APIRouter:
         kind: Annotated[
             str | None,
             Query(
-                description="Only documents of this kind (Organisation, Person, Event, Concept…)."
+                max_length=MAX_KIND_CHARS,
+                description="Only documents of this kind (Organisation, Person, Event, Concept…).",
             ),
         ] = None,
         lang: Annotated[
